@@ -1,0 +1,128 @@
+package logmap
+
+import (
+	"time"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+)
+
+// fieldWriter receives a body's fields in order. Both body formats write
+// through it, so the rules that pick names and values exist once and the two
+// formats cannot disagree.
+type fieldWriter interface {
+	str(key, v string)
+	null(key string)
+	int(key string, v int64)
+}
+
+// Field counts, for sizing the body map up front.
+const (
+	graphFieldCount  = 10
+	legacyFieldCount = 14
+)
+
+// writeGraphFields writes row under Graph's names, in Graph's order. A
+// legacy row's status is respelled the Graph way and its null ToIP becomes
+// "", which is what Graph sends for inbound mail.
+func writeGraphFields(w fieldWriter, row *trace.Row, api trace.API) {
+	renamed := api != trace.APIGraph
+	nulls := row.Nulls
+	strOrNull(w, "id", row.ID, nulls.Has(trace.FieldID))
+	strOrNull(w, "messageId", row.MessageID, nulls.Has(trace.FieldMessageID))
+	timeOrNull(w, "receivedDateTime", row.ReceivedText, row.Received, nulls.Has(trace.FieldReceived))
+	strOrNull(w, "senderAddress", row.SenderAddress, nulls.Has(trace.FieldSenderAddress))
+	strOrNull(w, "recipientAddress", row.RecipientAddress, nulls.Has(trace.FieldRecipientAddress))
+	strOrNull(w, "subject", row.Subject, nulls.Has(trace.FieldSubject))
+	status := row.Status
+	if renamed {
+		status = graphStatus(status)
+	}
+	strOrNull(w, "status", status, nulls.Has(trace.FieldStatus))
+	intOrNull(w, "size", row.Size, nulls.Has(trace.FieldSize))
+	strOrNull(w, "fromIP", row.FromIP, nulls.Has(trace.FieldFromIP))
+	strOrNull(w, "toIP", row.ToIP, !renamed && nulls.Has(trace.FieldToIP))
+}
+
+// writeLegacyFields writes row under the legacy report's names, in its
+// column order (the order the Sumo Logic app's query lists them). A Graph
+// row gets the fields Graph lacks from elsewhere: Organization from the
+// options, StartDate and EndDate from the queried range, Index from the row.
+func (m *Mapper) writeLegacyFields(w fieldWriter, row *trace.Row, api trace.API) {
+	renamed := api != trace.APIReporting
+	nulls := row.Nulls
+	if renamed {
+		strOrNull(w, "Organization", m.opts.Organization, m.opts.Organization == "")
+	} else {
+		strOrNull(w, "Organization", row.Organization, nulls.Has(trace.FieldOrganization))
+	}
+	strOrNull(w, "MessageId", row.MessageID, nulls.Has(trace.FieldMessageID))
+	timeOrNull(w, "Received", row.ReceivedText, row.Received, nulls.Has(trace.FieldReceived))
+	strOrNull(w, "SenderAddress", row.SenderAddress, nulls.Has(trace.FieldSenderAddress))
+	strOrNull(w, "RecipientAddress", row.RecipientAddress, nulls.Has(trace.FieldRecipientAddress))
+	strOrNull(w, "Subject", row.Subject, nulls.Has(trace.FieldSubject))
+	status := row.Status
+	if renamed {
+		_, status, _ = describeStatus(status)
+	}
+	strOrNull(w, "Status", status, nulls.Has(trace.FieldStatus))
+	// The legacy report writes null, not "", for inbound mail.
+	strOrNull(w, "ToIP", row.ToIP, nulls.Has(trace.FieldToIP) || (renamed && row.ToIP == ""))
+	strOrNull(w, "FromIP", row.FromIP, nulls.Has(trace.FieldFromIP))
+	intOrNull(w, "Size", row.Size, nulls.Has(trace.FieldSize))
+	strOrNull(w, "MessageTraceId", row.ID, nulls.Has(trace.FieldID))
+	m.rangeBound(w, "StartDate", row.StartDateText, row.StartDate, nulls.Has(trace.FieldStartDate), &m.startText)
+	m.rangeBound(w, "EndDate", row.EndDateText, row.EndDate, nulls.Has(trace.FieldEndDate), &m.endText)
+	intOrNull(w, "Index", row.Index, nulls.Has(trace.FieldIndex))
+}
+
+func strOrNull(w fieldWriter, key, v string, null bool) {
+	if null {
+		w.null(key)
+		return
+	}
+	w.str(key, v)
+}
+
+func intOrNull(w fieldWriter, key string, v int64, null bool) {
+	if null {
+		w.null(key)
+		return
+	}
+	w.int(key, v)
+}
+
+// timeOrNull writes a time as the API wrote it. A decoder that could not keep
+// the text (for example from OData's "/Date(ms)/" form) leaves only the time;
+// it is written in RFC 3339 then.
+func timeOrNull(w fieldWriter, key, text string, t time.Time, null bool) {
+	switch {
+	case null || (text == "" && t.IsZero()):
+		w.null(key)
+	case text != "":
+		w.str(key, text)
+	default:
+		w.str(key, formatTime(t))
+	}
+}
+
+// formattedTime remembers the last time formatted for one range bound: every
+// row of a range carries the same bounds, so they are formatted once a range.
+type formattedTime struct {
+	t    time.Time
+	text string
+}
+
+func (m *Mapper) rangeBound(w fieldWriter, key, text string, t time.Time, null bool, last *formattedTime) {
+	if null || text != "" || t.IsZero() {
+		timeOrNull(w, key, text, t, null)
+		return
+	}
+	if !last.t.Equal(t) || last.text == "" {
+		*last = formattedTime{t: t, text: formatTime(t)}
+	}
+	w.str(key, last.text)
+}
+
+func formatTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339Nano)
+}

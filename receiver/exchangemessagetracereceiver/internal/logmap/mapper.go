@@ -1,0 +1,97 @@
+package logmap
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+)
+
+const (
+	// EventName names every record this package writes.
+	EventName = "exchange.message_trace"
+	// AttributeStatus is the row's status in Graph's spelling, whichever
+	// API sent it, so one query works for both.
+	AttributeStatus = "exchange.message_trace.status"
+	// AttributePreviousStatus is set only on a row emitted again because its
+	// status changed: the status it was emitted with before (Graph spelling).
+	AttributePreviousStatus = "exchange.message_trace.previous_status"
+)
+
+// Mapper turns rows into LogRecords. It reuses buffers between calls: use
+// one Mapper per goroutine.
+type Mapper struct {
+	opts Options
+	json jsonWriter
+	body mapWriter
+	// The legacy range bounds of Graph rows, formatted once per range.
+	startText, endText formattedTime
+}
+
+// New returns a Mapper for opts.
+func New(opts Options) *Mapper {
+	return &Mapper{opts: opts, json: jsonWriter{buf: make([]byte, 0, 1024)}}
+}
+
+// Append adds one LogRecord for row (from api) to lrs. observed is the
+// collection time. previousStatus is non-empty when the row is emitted again
+// because its status changed since it was first emitted.
+func (m *Mapper) Append(lrs plog.LogRecordSlice, row *trace.Row, api trace.API, observed pcommon.Timestamp, previousStatus string) {
+	lr := lrs.AppendEmpty()
+	if !row.Received.IsZero() {
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(row.Received))
+	}
+	lr.SetObservedTimestamp(observed)
+	lr.SetEventName(EventName)
+
+	status, _, severity := describeStatus(row.Status)
+	lr.SetSeverityNumber(severity)
+	lr.SetSeverityText(row.Status)
+	attrs := lr.Attributes()
+	if previousStatus == "" {
+		attrs.PutStr(AttributeStatus, status)
+	} else {
+		attrs.EnsureCapacity(2)
+		attrs.PutStr(AttributeStatus, status)
+		attrs.PutStr(AttributePreviousStatus, graphStatus(previousStatus))
+	}
+
+	legacyNames := m.legacyNames(api)
+	if m.opts.BodyFormat == BodyJSON {
+		if row.Raw != nil && legacyNames == (api == trace.APIReporting) {
+			// The API's own bytes under the API's own names: nothing to encode.
+			lr.Body().SetStr(string(row.Raw))
+			return
+		}
+		m.json.begin()
+		m.writeFields(&m.json, row, api, legacyNames)
+		lr.Body().SetStr(m.json.end())
+		return
+	}
+	m.body.m = lr.Body().SetEmptyMap()
+	if legacyNames {
+		m.body.m.EnsureCapacity(legacyFieldCount)
+	} else {
+		m.body.m.EnsureCapacity(graphFieldCount)
+	}
+	m.writeFields(&m.body, row, api, legacyNames)
+	m.body.m = pcommon.Map{} // keep no reference to the record
+}
+
+func (m *Mapper) legacyNames(api trace.API) bool {
+	switch m.opts.FieldNames {
+	case FieldNamesGraph:
+		return false
+	case FieldNamesLegacy:
+		return true
+	}
+	return api == trace.APIReporting
+}
+
+func (m *Mapper) writeFields(w fieldWriter, row *trace.Row, api trace.API, legacyNames bool) {
+	if legacyNames {
+		m.writeLegacyFields(w, row, api)
+	} else {
+		writeGraphFields(w, row, api)
+	}
+}

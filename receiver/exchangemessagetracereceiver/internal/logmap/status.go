@@ -1,0 +1,79 @@
+package logmap
+
+import (
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// statusInfo is what a known status maps to. Graph's spelling is the
+// canonical one: one query works across both APIs.
+type statusInfo struct {
+	graph    string // lower camelCase, as Graph writes it
+	legacy   string // PascalCase, as the legacy report writes it
+	severity plog.SeverityNumber
+}
+
+// knownStatuses lists both APIs' statuses. Lookups ignore case: Graph has
+// been seen writing both "delivered" and "Delivered".
+var knownStatuses = [...]statusInfo{
+	{"delivered", "Delivered", plog.SeverityNumberInfo},
+	{"pending", "Pending", plog.SeverityNumberInfo},
+	{"gettingStatus", "GettingStatus", plog.SeverityNumberInfo},
+	{"expanded", "Expanded", plog.SeverityNumberInfo},
+	{"none", "None", plog.SeverityNumberInfo},
+	{"failed", "Failed", plog.SeverityNumberWarn},
+	{"quarantined", "Quarantined", plog.SeverityNumberWarn},
+	{"filteredAsSpam", "FilteredAsSpam", plog.SeverityNumberWarn},
+	{"recalled", "Recalled", plog.SeverityNumberInfo},
+	{"unknownFutureValue", "UnknownFutureValue", plog.SeverityNumberInfo},
+}
+
+// lookupStatus finds s among the known statuses, ignoring case. The exact
+// spellings are tried first: they are what both APIs normally send.
+func lookupStatus(s string) (statusInfo, bool) {
+	for _, k := range knownStatuses {
+		if s == k.graph || s == k.legacy {
+			return k, true
+		}
+	}
+	for _, k := range knownStatuses {
+		if strings.EqualFold(s, k.graph) {
+			return k, true
+		}
+	}
+	return statusInfo{}, false
+}
+
+// describeStatus returns s normalised to Graph's spelling and to the legacy
+// spelling, and its severity. A status neither API documents keeps its
+// letters; only its first letter's case changes, the way the two APIs'
+// spellings differ. Its severity is INFO: nothing says it is a problem.
+func describeStatus(s string) (graph, legacy string, severity plog.SeverityNumber) {
+	if k, ok := lookupStatus(s); ok {
+		return k.graph, k.legacy, k.severity
+	}
+	return withFirstLetter(s, false), withFirstLetter(s, true), plog.SeverityNumberInfo
+}
+
+// graphStatus returns s in Graph's spelling.
+func graphStatus(s string) string {
+	g, _, _ := describeStatus(s)
+	return g
+}
+
+func withFirstLetter(s string, upper bool) string {
+	if s == "" || s[0] >= 0x80 {
+		return s
+	}
+	c := s[0]
+	switch {
+	case upper && 'a' <= c && c <= 'z':
+		c -= 'a' - 'A'
+	case !upper && 'A' <= c && c <= 'Z':
+		c += 'a' - 'A'
+	default:
+		return s
+	}
+	return string(c) + s[1:]
+}
