@@ -1,0 +1,163 @@
+package identity
+
+import (
+	"net/http"
+	"strings"
+)
+
+type tokenVersion int
+
+const (
+	tokenV1 tokenVersion = iota + 1 // /oauth2/token, resource=
+	tokenV2                         // /oauth2/v2.0/token, scope=
+)
+
+const (
+	grantClientCredentials = "client_credentials"
+	grantAuthorizationCode = "authorization_code"
+	grantRefreshToken      = "refresh_token"
+)
+
+// tokenRequest is a parsed, authenticated token request.
+type tokenRequest struct {
+	version   tokenVersion
+	tenant    string
+	grant     string
+	resource  string // "" when the request named none (refresh may inherit it)
+	scope     string // granted scope string echoed back (v2)
+	offline   bool   // v2 offline_access: return a refresh token
+	openID    bool   // v2 openid: return an id_token
+	clientInf bool   // client_info=1: return client_info (MSAL asks for it)
+}
+
+func (s *Server) serveToken(version tokenVersion) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, aerr := s.parseTokenRequest(r, version)
+		if aerr == nil {
+			var resp map[string]any
+			resp, aerr = s.grant(r, req)
+			if aerr == nil {
+				writeJSON(w, http.StatusOK, resp)
+				return
+			}
+		}
+		s.countFailure(aerr.code)
+		s.writeAADError(w, r, aerr)
+	}
+}
+
+func (s *Server) countFailure(code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Failures[code]++
+}
+
+// parseTokenRequest applies the checks Microsoft applies before looking at
+// the grant itself, in its order: availability, tenant, client, credential,
+// consent, scope.
+func (s *Server) parseTokenRequest(r *http.Request, version tokenVersion) (*tokenRequest, *aadError) {
+	s.mu.Lock()
+	outage, consentMissing := s.outage, s.consentMissing
+	s.mu.Unlock()
+	if outage {
+		return nil, errUnavailable()
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, errMissingParam("grant_type")
+	}
+	f := r.PostForm
+	req := &tokenRequest{version: version, tenant: r.PathValue("tenant"), grant: f.Get("grant_type")}
+	delegated := req.grant == grantAuthorizationCode || req.grant == grantRefreshToken
+	if !s.knownTenant(req.tenant, delegated) {
+		return nil, errTenantNotFound(req.tenant)
+	}
+	if req.grant == "" {
+		return nil, errMissingParam("grant_type")
+	}
+	switch req.grant {
+	case grantClientCredentials, grantAuthorizationCode, grantRefreshToken:
+	default:
+		return nil, errUnsupportedGrant(req.grant)
+	}
+	clientID := f.Get("client_id")
+	if clientID == "" {
+		// With an assertion the client id may come from its iss claim only.
+		clientID = assertionIssuer(f.Get("client_assertion"))
+	}
+	if clientID == "" {
+		return nil, errMissingParam("client_id")
+	}
+	if !strings.EqualFold(clientID, s.cfg.ClientID) {
+		return nil, errAppNotFound(clientID, req.tenant)
+	}
+	if aerr := s.authenticateClient(r, req.tenant, f); aerr != nil {
+		return nil, aerr
+	}
+	if consentMissing {
+		return nil, errConsent(s.cfg.ClientID)
+	}
+	req.clientInf = f.Get("client_info") == "1"
+	if aerr := req.parseAudience(f.Get("resource"), f.Get("scope")); aerr != nil {
+		return nil, aerr
+	}
+	return req, nil
+}
+
+// parseAudience reads resource= (v1) or scope= (v2).
+func (req *tokenRequest) parseAudience(resource, scope string) *aadError {
+	if req.version == tokenV1 {
+		req.resource = resource
+		if req.resource == "" && req.grant == grantClientCredentials {
+			return errMissingParam("resource")
+		}
+		return nil
+	}
+	if scope == "" {
+		if req.grant == grantRefreshToken {
+			return nil // Microsoft reuses the scopes of the original grant
+		}
+		return errMissingParam("scope")
+	}
+	var granted []string
+	for _, sc := range strings.Fields(scope) {
+		switch sc {
+		case "offline_access":
+			req.offline = true
+		case "openid":
+			req.openID = true
+		case "profile", "email":
+		default:
+			res, ok := resourceOfScope(sc)
+			if !ok || (req.grant == grantClientCredentials && !strings.HasSuffix(sc, "/.default")) {
+				return errInvalidScope(sc)
+			}
+			if req.resource == "" {
+				req.resource = res
+			}
+		}
+		granted = append(granted, sc)
+	}
+	if req.grant == grantClientCredentials && (req.resource == "" || len(granted) != 1) {
+		return errInvalidScope(scope)
+	}
+	req.scope = strings.Join(granted, " ")
+	return nil
+}
+
+// resourceOfScope splits "https://graph.microsoft.com/.default" or
+// "https://outlook.office365.com/ReportingWebService.Read" into its resource.
+func resourceOfScope(scope string) (string, bool) {
+	i := strings.LastIndex(scope, "/")
+	if i <= 0 || !strings.Contains(scope[:i], "://") && !strings.Contains(scope[:i], "-") {
+		return "", false
+	}
+	return scope[:i], true
+}
+
+// normalizeAudience makes "https://graph.microsoft.com/", ".../.default"
+// and "https://graph.microsoft.com" compare equal.
+func normalizeAudience(a string) string {
+	a = strings.TrimSuffix(a, "/.default")
+	a = strings.TrimSuffix(a, "/")
+	return strings.ToLower(a)
+}
