@@ -127,7 +127,7 @@ func tokenize(s string) ([]string, error) {
 	return toks, nil
 }
 
-// literal unquotes 'x' (with '' for '), datetime'x', or returns a bare token.
+// literal unquotes 'x' (with ” for '), datetime'x', or returns a bare token.
 func literal(t string) (string, bool, error) {
 	lt := strings.ToLower(t)
 	if strings.HasPrefix(lt, "datetime'") || strings.HasPrefix(lt, "datetimeoffset'") {

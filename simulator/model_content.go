@@ -17,7 +17,7 @@ var (
 	externalDomains = []string{"fabrikam.com", "northwind.example", "adatum.net", "tailspin.io", "litware.org",
 		"wingtip.co.uk", "gmail.com", "outlook.com", "mail.example.org", "partners.woodgrove.com"}
 	serviceSenders = []string{"azure-noreply@microsoft.com", "no-reply@sharepointonline.com", "noreply@github.com",
-		"billing@fabrikam.com", "alerts@monitoring.adatum.net", "newsletter@tailspin.io", "MAILER-DAEMON@" }
+		"billing@fabrikam.com", "alerts@monitoring.adatum.net", "newsletter@tailspin.io", "MAILER-DAEMON@"}
 	subjects = []string{"Monthly report", "Re: Budget review", "FW: Invoice 2024-118", "Azure AD Identity Protection Weekly Digest",
 		"Meeting notes", "Your order has shipped", "Action required: password expiry", "Q3 planning",
 		"Lunch on Friday?", "Re: Re: contract draft", "Welcome to the team", "[External] Proposal", "Out of office: Dan's travel",
