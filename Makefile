@@ -1,0 +1,71 @@
+# otelcol-messagetrace: the two commands a new user needs are `make run` and `make test`.
+# Everything else is installed from the Go module proxy by the targets themselves.
+SHELL := /bin/bash
+export GOPROXY ?= https://proxy.golang.org,direct
+export GOFLAGS ?= -buildvcs=false
+
+RECEIVER   := receiver/exchangemessagetracereceiver
+DIST_DIR   := build/otelcol-messagetrace
+BIN        := bin/otelcol-messagetrace
+SIM_BIN    := bin/msgtrace-sim
+CONFIGS    := $(wildcard config/*.yaml)
+GO_TEST    ?= go test
+# Unit and component tests; the end-to-end suite needs the built binary.
+UNIT_PKGS  := ./receiver/... ./simulator/... ./cmd/...
+
+.PHONY: all generate check-generate build sim test unit-test e2e-test validate lint run bench clean
+
+all: build
+
+## generate: regenerate mdatagen output (internal/metadata, documentation.md, generated tests)
+generate:
+	cd $(RECEIVER) && go tool mdatagen metadata.yaml
+
+## check-generate: fail when the committed mdatagen output is stale
+check-generate: generate
+	@git diff --exit-code --stat -- $(RECEIVER) || { echo "mdatagen output is stale: run 'make generate' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(RECEIVER))" || { git status --porcelain -- $(RECEIVER); echo "mdatagen wrote files that are not committed: run 'make generate' and commit"; exit 1; }
+
+## build: the distribution (ocb) at bin/otelcol-messagetrace and the simulator at bin/msgtrace-sim
+build: $(BIN) sim
+
+$(BIN): FORCE
+	@mkdir -p $(DIST_DIR) bin
+	go tool builder --config builder-config.yaml
+	cp $(DIST_DIR)/otelcol-messagetrace $(BIN)
+
+sim:
+	@mkdir -p bin
+	go build -o $(SIM_BIN) ./cmd/msgtrace-sim
+
+FORCE:
+
+## test: everything CI runs: generated code is fresh, lint, unit tests, the built binary end to end
+test: check-generate lint unit-test build validate e2e-test
+
+unit-test:
+	$(GO_TEST) -race -count=1 -timeout 20m $(UNIT_PKGS)
+
+## validate: every shipped config passes `otelcol-messagetrace validate` (no secrets needed)
+validate: $(BIN)
+	@for c in $(CONFIGS); do echo "validate $$c"; ./$(BIN) validate --config $$c || exit 1; done
+
+e2e-test: $(BIN) sim
+	OTELCOL_BIN=$(CURDIR)/$(BIN) SIM_BIN=$(CURDIR)/$(SIM_BIN) $(GO_TEST) -count=1 -timeout 40m -tags e2e ./tests/e2e/...
+
+## lint: gofmt, go vet, staticcheck (pinned in tools/go.mod)
+lint:
+	@fmt=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$fmt" || { echo "gofmt needed: $$fmt"; exit 1; }
+	go vet ./...
+	go tool -modfile=tools/go.mod staticcheck ./...
+
+## run: the demo: simulator + collector (config/demo.yaml) + fake Sumo Logic source, with a summary; Ctrl-C stops all
+run: build
+	./scripts/run-demo.sh
+
+## bench: in-process benchmarks and the whole-binary harness (see bench/README.md)
+bench: build
+	./bench/run.sh
+
+clean:
+	rm -rf bin build .demo bench/out

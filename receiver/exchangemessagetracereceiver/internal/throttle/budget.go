@@ -1,0 +1,115 @@
+// Package throttle keeps each tenant's request budget: Microsoft allows 100
+// message trace requests per tenant per rolling 5 minutes, shared by every
+// tool of the tenant, and answers 429 with Retry-After past it.
+package throttle
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Window is the length of Microsoft's rolling quota window.
+const Window = 5 * time.Minute
+
+// Budget admits at most Limit requests in any rolling Window, and holds every
+// caller while a Retry-After pause is in force. It is a log of send times
+// rather than a token bucket (golang.org/x/time/rate): a bucket with burst b
+// and rate r admits b + r*Window per window, so it would either waste part of
+// the quota or overrun Microsoft's rolling count; the log matches it exactly.
+type Budget struct {
+	mu          sync.Mutex
+	limit       int
+	sent        []time.Time // send times within the last Window, oldest first
+	pausedUntil time.Time
+	now         func() time.Time
+}
+
+// New returns a budget of limit requests per rolling Window; limit <= 0
+// means no limit (Retry-After pauses still apply).
+func New(limit int) *Budget {
+	return &Budget{limit: limit, now: time.Now}
+}
+
+// Wait blocks until a request may be sent, records it as sent, and returns
+// how long it waited.
+func (b *Budget) Wait(ctx context.Context) (time.Duration, error) {
+	var waited time.Duration
+	for {
+		d := b.reserve()
+		if d <= 0 {
+			return waited, nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return waited, ctx.Err()
+		case <-t.C:
+			waited += d
+		}
+	}
+}
+
+// reserve records a send and returns 0, or returns how long to wait first.
+func (b *Budget) reserve() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	if now.Before(b.pausedUntil) {
+		return b.pausedUntil.Sub(now)
+	}
+	cut := 0
+	for cut < len(b.sent) && !b.sent[cut].After(now.Add(-Window)) {
+		cut++
+	}
+	b.sent = b.sent[cut:]
+	if b.limit > 0 && len(b.sent) >= b.limit {
+		// The oldest send leaves the window just after Window has passed.
+		return b.sent[0].Add(Window).Sub(now) + time.Millisecond
+	}
+	b.sent = append(b.sent, now)
+	return 0
+}
+
+// Pause holds every caller of the budget for d from now (a 429's
+// Retry-After, honoured in full). A shorter pause never shortens a longer one.
+func (b *Budget) Pause(d time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if until := b.now().Add(d); until.After(b.pausedUntil) {
+		b.pausedUntil = until
+	}
+}
+
+// PausedFor says how much of a pause is left (for status and telemetry).
+func (b *Budget) PausedFor() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return max(b.pausedUntil.Sub(b.now()), 0)
+}
+
+var (
+	registryMu sync.Mutex
+	registry   = map[string]*Budget{}
+)
+
+// ForTenant returns the process-wide budget of a tenant, so that every
+// receiver instance of the same tenant shares one quota. When instances ask
+// for different limits, the smallest wins: the quota is the tenant's.
+func ForTenant(key string, limit int) *Budget {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	b, ok := registry[key]
+	if !ok {
+		b = New(limit)
+		registry[key] = b
+		return b
+	}
+	b.mu.Lock()
+	if limit > 0 && (b.limit <= 0 || limit < b.limit) {
+		b.limit = limit
+	}
+	b.mu.Unlock()
+	return b
+}
