@@ -45,6 +45,15 @@ func (w *jsonWriter) int(k string, v int64) {
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII marks the ASCII bytes a JSON string holds as they are; one
+// table load per byte is the cheapest test in the encoder's hottest loop.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string. It escapes what JSON requires
 // (quote, backslash, control characters), replaces invalid UTF-8 with U+FFFD
 // as encoding/json does, and escapes U+2028 and U+2029 so the line stays
@@ -55,7 +64,7 @@ func appendJSONString(buf []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if plainASCII[c] {
 				i++
 				continue
 			}

@@ -24,7 +24,7 @@ const (
 // writeGraphFields writes row under Graph's names, in Graph's order. A
 // legacy row's status is respelled the Graph way and its null ToIP becomes
 // "", which is what Graph sends for inbound mail.
-func writeGraphFields(w fieldWriter, row *trace.Row, api trace.API) {
+func writeGraphFields(w fieldWriter, row *trace.Row, api trace.API, st statusInfo) {
 	renamed := api != trace.APIGraph
 	nulls := row.Nulls
 	strOrNull(w, "id", row.ID, nulls.Has(trace.FieldID))
@@ -35,7 +35,7 @@ func writeGraphFields(w fieldWriter, row *trace.Row, api trace.API) {
 	strOrNull(w, "subject", row.Subject, nulls.Has(trace.FieldSubject))
 	status := row.Status
 	if renamed {
-		status = graphStatus(status)
+		status = st.graph
 	}
 	strOrNull(w, "status", status, nulls.Has(trace.FieldStatus))
 	intOrNull(w, "size", row.Size, nulls.Has(trace.FieldSize))
@@ -47,7 +47,7 @@ func writeGraphFields(w fieldWriter, row *trace.Row, api trace.API) {
 // column order (the order the Sumo Logic app's query lists them). A Graph
 // row gets the fields Graph lacks from elsewhere: Organization from the
 // options, StartDate and EndDate from the queried range, Index from the row.
-func (m *Mapper) writeLegacyFields(w fieldWriter, row *trace.Row, api trace.API) {
+func (m *Mapper) writeLegacyFields(w fieldWriter, row *trace.Row, api trace.API, st statusInfo) {
 	renamed := api != trace.APIReporting
 	nulls := row.Nulls
 	if renamed {
@@ -62,7 +62,7 @@ func (m *Mapper) writeLegacyFields(w fieldWriter, row *trace.Row, api trace.API)
 	strOrNull(w, "Subject", row.Subject, nulls.Has(trace.FieldSubject))
 	status := row.Status
 	if renamed {
-		_, status, _ = describeStatus(status)
+		status = st.legacy
 	}
 	strOrNull(w, "Status", status, nulls.Has(trace.FieldStatus))
 	// The legacy report writes null, not "", for inbound mail.

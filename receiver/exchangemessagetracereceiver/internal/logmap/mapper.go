@@ -44,16 +44,16 @@ func (m *Mapper) Append(lrs plog.LogRecordSlice, row *trace.Row, api trace.API, 
 	lr.SetObservedTimestamp(observed)
 	lr.SetEventName(EventName)
 
-	status, _, severity := describeStatus(row.Status)
-	lr.SetSeverityNumber(severity)
+	st := describeStatus(row.Status)
+	lr.SetSeverityNumber(st.severity)
 	lr.SetSeverityText(row.Status)
 	attrs := lr.Attributes()
 	if previousStatus == "" {
-		attrs.PutStr(AttributeStatus, status)
+		attrs.PutStr(AttributeStatus, st.graph)
 	} else {
 		attrs.EnsureCapacity(2)
-		attrs.PutStr(AttributeStatus, status)
-		attrs.PutStr(AttributePreviousStatus, graphStatus(previousStatus))
+		attrs.PutStr(AttributeStatus, st.graph)
+		attrs.PutStr(AttributePreviousStatus, describeStatus(previousStatus).graph)
 	}
 
 	legacyNames := m.legacyNames(api)
@@ -64,7 +64,7 @@ func (m *Mapper) Append(lrs plog.LogRecordSlice, row *trace.Row, api trace.API, 
 			return
 		}
 		m.json.begin()
-		m.writeFields(&m.json, row, api, legacyNames)
+		m.writeFields(&m.json, row, api, st, legacyNames)
 		lr.Body().SetStr(m.json.end())
 		return
 	}
@@ -74,7 +74,7 @@ func (m *Mapper) Append(lrs plog.LogRecordSlice, row *trace.Row, api trace.API, 
 	} else {
 		m.body.m.EnsureCapacity(graphFieldCount)
 	}
-	m.writeFields(&m.body, row, api, legacyNames)
+	m.writeFields(&m.body, row, api, st, legacyNames)
 	m.body.m = pcommon.Map{} // keep no reference to the record
 }
 
@@ -88,10 +88,10 @@ func (m *Mapper) legacyNames(api trace.API) bool {
 	return api == trace.APIReporting
 }
 
-func (m *Mapper) writeFields(w fieldWriter, row *trace.Row, api trace.API, legacyNames bool) {
+func (m *Mapper) writeFields(w fieldWriter, row *trace.Row, api trace.API, st statusInfo, legacyNames bool) {
 	if legacyNames {
-		m.writeLegacyFields(w, row, api)
+		m.writeLegacyFields(w, row, api, st)
 	} else {
-		writeGraphFields(w, row, api)
+		writeGraphFields(w, row, api, st)
 	}
 }

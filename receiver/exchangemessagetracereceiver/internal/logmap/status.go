@@ -45,21 +45,15 @@ func lookupStatus(s string) (statusInfo, bool) {
 	return statusInfo{}, false
 }
 
-// describeStatus returns s normalised to Graph's spelling and to the legacy
-// spelling, and its severity. A status neither API documents keeps its
-// letters; only its first letter's case changes, the way the two APIs'
-// spellings differ. Its severity is INFO: nothing says it is a problem.
-func describeStatus(s string) (graph, legacy string, severity plog.SeverityNumber) {
+// describeStatus returns s in Graph's spelling and in the legacy spelling,
+// and its severity. A status neither API documents keeps its letters; only
+// its first letter's case changes, the way the two APIs' spellings differ.
+// Its severity is INFO: nothing says it is a problem.
+func describeStatus(s string) statusInfo {
 	if k, ok := lookupStatus(s); ok {
-		return k.graph, k.legacy, k.severity
+		return k
 	}
-	return withFirstLetter(s, false), withFirstLetter(s, true), plog.SeverityNumberInfo
-}
-
-// graphStatus returns s in Graph's spelling.
-func graphStatus(s string) string {
-	g, _, _ := describeStatus(s)
-	return g
+	return statusInfo{withFirstLetter(s, false), withFirstLetter(s, true), plog.SeverityNumberInfo}
 }
 
 func withFirstLetter(s string, upper bool) string {

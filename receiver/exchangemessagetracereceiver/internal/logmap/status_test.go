@@ -36,10 +36,7 @@ func TestDescribeStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			graph, legacy, severity := describeStatus(tt.in)
-			assert.Equal(t, tt.graph, graph)
-			assert.Equal(t, tt.legacy, legacy)
-			assert.Equal(t, tt.severity, severity)
+			assert.Equal(t, statusInfo{tt.graph, tt.legacy, tt.severity}, describeStatus(tt.in))
 		})
 	}
 }
