@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
+)
+
+// fileConfig is the command's configuration: a JSON or YAML file, with
+// flags overriding it. Durations are strings such as "5m".
+type fileConfig struct {
+	Seed         uint64 `json:"seed"`
+	TenantID     string `json:"tenant_id"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	RedirectURI  string `json:"redirect_uri"`
+
+	RowsPerDay         float64            `json:"rows_per_day"`
+	Days               float64            `json:"days"` // history generated before start
+	DelayedFraction    float64            `json:"delayed_fraction"`
+	MaxVisibilityDelay simulator.Duration `json:"max_visibility_delay"`
+	ChangingFraction   float64            `json:"changing_fraction"`
+	MaxChangeDelay     simulator.Duration `json:"max_change_delay"`
+	Organization       string             `json:"organization"`
+	Domain             string             `json:"domain"`
+	RowsFile           string             `json:"rows_file"` // explicit rows (JSON array or API response)
+
+	RateLimit      int                `json:"rate_limit"`
+	RateWindow     simulator.Duration `json:"rate_window"`
+	RetryAfter     simulator.Duration `json:"retry_after"`
+	AccessTokenTTL simulator.Duration `json:"access_token_ttl"`
+	LegacyVerbose  bool               `json:"legacy_verbose"`
+
+	HTTPSAddr string `json:"https_addr"`
+	HTTPAddr  string `json:"http_addr"`
+	SumoAddr  string `json:"sumo_addr"`
+	Dir       string `json:"dir"`
+
+	Faults simulator.Faults `json:"faults"`
+}
+
+func defaultConfig() fileConfig {
+	return fileConfig{
+		Seed: 1, RowsPerDay: 10000, Days: 15,
+		HTTPSAddr: "127.0.0.1:18443", HTTPAddr: "127.0.0.1:18081", SumoAddr: "127.0.0.1:18080",
+		Dir: ".msgtrace-sim",
+	}
+}
+
+// loadFile merges a JSON or YAML file into c (YAML is read as generic data
+// and re-encoded as JSON, so one set of tags serves both).
+func loadFile(path string, c *fileConfig) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var generic any
+	if err := yaml.Unmarshal(data, &generic); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	j, err := json.Marshal(generic)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := json.Unmarshal(j, c); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// simConfig turns the command's configuration into the simulator's.
+func (c fileConfig) simConfig(now time.Time) (simulator.Config, error) {
+	cfg := simulator.Config{
+		Seed: c.Seed, TenantID: c.TenantID, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+		RedirectURI: c.RedirectURI, AccessTokenTTL: time.Duration(c.AccessTokenTTL),
+		RateLimit: c.RateLimit, RateWindow: time.Duration(c.RateWindow), RetryAfter: time.Duration(c.RetryAfter),
+		LegacyVerbose: c.LegacyVerbose, Faults: c.Faults,
+		HTTPSAddr: c.HTTPSAddr, HTTPAddr: c.HTTPAddr, CertDir: c.Dir,
+		Model: simulator.ModelConfig{
+			RowsPerDay: c.RowsPerDay, From: now.Add(-time.Duration(c.Days * float64(24*time.Hour))),
+			DelayedFraction: c.DelayedFraction, MaxVisibilityDelay: time.Duration(c.MaxVisibilityDelay),
+			ChangingFraction: c.ChangingFraction, MaxChangeDelay: time.Duration(c.MaxChangeDelay),
+			Organization: c.Organization, Domain: c.Domain,
+		},
+	}
+	if c.RowsFile != "" {
+		data, err := os.ReadFile(c.RowsFile)
+		if err != nil {
+			return cfg, err
+		}
+		if cfg.Rows, err = simulator.ParseRows(data); err != nil {
+			return cfg, fmt.Errorf("%s: %w", c.RowsFile, err)
+		}
+	}
+	return cfg, nil
+}
