@@ -1,0 +1,357 @@
+package apiclient
+
+import (
+	"bytes"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Scanner walks one JSON document held in memory without building values.
+// Both APIs return flat rows (strings, numbers, null, bool, and at most a
+// nested __metadata object to skip), so walking the bytes directly is much
+// faster than encoding/json and lets a row keep its exact bytes as Raw.
+// It is deliberately lenient where leniency is free (control characters in
+// strings, number grammar) and strict where a mistake would misplace data.
+type Scanner struct {
+	data []byte
+	pos  int
+}
+
+// SyntaxError says where the document stopped being JSON. EOF tells a body
+// cut short (truncated) from one that is malformed.
+type SyntaxError struct {
+	Offset int
+	EOF    bool
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	if e.EOF {
+		return fmt.Sprintf("JSON ends unexpectedly at byte %d (%s)", e.Offset, e.Msg)
+	}
+	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
+}
+
+// NewScanner returns a scanner positioned at the start of data.
+func NewScanner(data []byte) *Scanner { return &Scanner{data: data} }
+
+// Reset points the scanner at a new document.
+func (s *Scanner) Reset(data []byte) { s.data, s.pos = data, 0 }
+
+// Pos is the offset of the next unread byte.
+func (s *Scanner) Pos() int { return s.pos }
+
+func (s *Scanner) fail(msg string) error {
+	return &SyntaxError{Offset: s.pos, EOF: s.pos >= len(s.data), Msg: msg}
+}
+
+func (s *Scanner) skipSpace() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\n', '\r', '\t':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// Peek skips white space and returns the next byte, or 0 at the end.
+func (s *Scanner) Peek() byte {
+	s.skipSpace()
+	if s.pos >= len(s.data) {
+		return 0
+	}
+	return s.data[s.pos]
+}
+
+// AtEnd reports whether only white space is left.
+func (s *Scanner) AtEnd() bool { return s.Peek() == 0 && s.pos >= len(s.data) }
+
+// BeginObject consumes '{' and reports whether the object has members.
+func (s *Scanner) BeginObject() (bool, error) { return s.begin('{', '}', "an object") }
+
+// BeginArray consumes '[' and reports whether the array has elements.
+func (s *Scanner) BeginArray() (bool, error) { return s.begin('[', ']', "an array") }
+
+func (s *Scanner) begin(open, close byte, what string) (bool, error) {
+	if s.Peek() != open {
+		return false, s.fail("expected " + what)
+	}
+	s.pos++
+	if s.Peek() == close {
+		s.pos++
+		return false, nil
+	}
+	return true, nil
+}
+
+// More consumes the separator after a member or element: ',' means more
+// follow, the closing byte ends the container.
+func (s *Scanner) More(close byte) (bool, error) {
+	switch s.Peek() {
+	case ',':
+		s.pos++
+		return true, nil
+	case close:
+		s.pos++
+		return false, nil
+	}
+	return false, s.fail("expected ',' or '" + string(close) + "'")
+}
+
+// Key reads a member name and its ':'. The result aliases the document
+// unless the name holds escapes, in which case it is decoded into scratch.
+func (s *Scanner) Key(scratch []byte) ([]byte, error) {
+	if s.Peek() != '"' {
+		return nil, s.fail("expected a member name")
+	}
+	start := s.pos + 1
+	end, escaped, err := s.stringEnd()
+	if err != nil {
+		return nil, err
+	}
+	key := s.data[start:end]
+	if escaped {
+		s.pos = start - 1
+		if key, err = s.String(scratch[:0]); err != nil {
+			return nil, err
+		}
+	}
+	if s.Peek() != ':' {
+		return nil, s.fail("expected ':' after a member name")
+	}
+	s.pos++
+	return key, nil
+}
+
+// stringEnd finds the closing quote of the string at s.pos without decoding
+// it; it leaves s.pos after the quote and returns the quote's offset.
+func (s *Scanner) stringEnd() (end int, escaped bool, err error) {
+	i := s.pos + 1
+	for {
+		j := bytes.IndexByte(s.data[i:], '"')
+		if j < 0 {
+			s.pos = len(s.data)
+			return 0, false, s.fail("unterminated string")
+		}
+		q := i + j
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for k := q - 1; k >= i && s.data[k] == '\\'; k-- {
+			n++
+		}
+		if n > 0 {
+			escaped = true
+		}
+		if n%2 == 0 {
+			if !escaped && bytes.IndexByte(s.data[s.pos+1:q], '\\') >= 0 {
+				escaped = true
+			}
+			s.pos = q + 1
+			return q, escaped, nil
+		}
+		i = q + 1
+	}
+}
+
+// String decodes the string at the current position, appending it to dst.
+func (s *Scanner) String(dst []byte) ([]byte, error) {
+	if s.Peek() != '"' {
+		return dst, s.fail("expected a string")
+	}
+	i := s.pos + 1
+	for {
+		j := bytes.IndexByte(s.data[i:], '"')
+		if j < 0 {
+			s.pos = len(s.data)
+			return dst, s.fail("unterminated string")
+		}
+		seg := s.data[i : i+j]
+		k := bytes.IndexByte(seg, '\\')
+		if k < 0 {
+			s.pos = i + j + 1
+			return append(dst, seg...), nil
+		}
+		dst = append(dst, seg[:k]...)
+		s.pos = i + k
+		var err error
+		if dst, err = s.escape(dst); err != nil {
+			return dst, err
+		}
+		i = s.pos
+	}
+}
+
+// escape decodes the escape sequence at s.pos (a backslash) into dst.
+func (s *Scanner) escape(dst []byte) ([]byte, error) {
+	if s.pos+1 >= len(s.data) {
+		s.pos = len(s.data)
+		return dst, s.fail("unterminated escape")
+	}
+	c := s.data[s.pos+1]
+	s.pos += 2
+	switch c {
+	case '"', '\\', '/':
+		return append(dst, c), nil
+	case 'b':
+		return append(dst, '\b'), nil
+	case 'f':
+		return append(dst, '\f'), nil
+	case 'n':
+		return append(dst, '\n'), nil
+	case 'r':
+		return append(dst, '\r'), nil
+	case 't':
+		return append(dst, '\t'), nil
+	case 'u':
+		r, ok := s.hex4()
+		if !ok {
+			return dst, s.fail(`bad \u escape`)
+		}
+		if r >= 0xD800 && r < 0xDC00 {
+			// A high surrogate pairs with a following low surrogate; a lone
+			// one becomes U+FFFD, as encoding/json does.
+			if s.pos+1 < len(s.data) && s.data[s.pos] == '\\' && s.data[s.pos+1] == 'u' {
+				save := s.pos
+				s.pos += 2
+				if lo, ok := s.hex4(); ok && lo >= 0xDC00 && lo < 0xE000 {
+					return utf8.AppendRune(dst, (r-0xD800)<<10+(lo-0xDC00)+0x10000), nil
+				}
+				s.pos = save
+			}
+			return utf8.AppendRune(dst, utf8.RuneError), nil
+		}
+		if r >= 0xDC00 && r < 0xE000 {
+			return utf8.AppendRune(dst, utf8.RuneError), nil
+		}
+		return utf8.AppendRune(dst, r), nil
+	}
+	s.pos -= 2
+	return dst, s.fail("bad escape")
+}
+
+func (s *Scanner) hex4() (rune, bool) {
+	if s.pos+4 > len(s.data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.data[s.pos : s.pos+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	s.pos += 4
+	return r, true
+}
+
+// Number returns the bytes of the number at the current position.
+func (s *Scanner) Number() ([]byte, error) {
+	s.skipSpace()
+	start := s.pos
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		if (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E' {
+			s.pos++
+			continue
+		}
+		break
+	}
+	if s.pos == start {
+		return nil, s.fail("expected a number")
+	}
+	if s.pos >= len(s.data) {
+		// A number can only end a document that is a bare number: here it
+		// means the body was cut short.
+		return nil, s.fail("number at end of input")
+	}
+	return s.data[start:s.pos], nil
+}
+
+// Literal consumes null, true or false and returns it.
+func (s *Scanner) Literal() (string, error) {
+	s.skipSpace()
+	var lit string
+	switch s.peekByte() {
+	case 'n':
+		lit = "null"
+	case 't':
+		lit = "true"
+	case 'f':
+		lit = "false"
+	default:
+		return "", s.fail("unexpected character")
+	}
+	rest := s.data[s.pos:]
+	if len(rest) >= len(lit) && string(rest[:len(lit)]) == lit {
+		s.pos += len(lit)
+		return lit, nil
+	}
+	if len(rest) < len(lit) && string(rest) == lit[:len(rest)] {
+		s.pos = len(s.data)
+		return "", s.fail("truncated literal")
+	}
+	return "", s.fail("unexpected character")
+}
+
+func (s *Scanner) peekByte() byte {
+	if s.pos >= len(s.data) {
+		return 0
+	}
+	return s.data[s.pos]
+}
+
+// maxDepth bounds Skip's recursion: the schemas are flat, so a deep
+// document is hostile or broken.
+const maxDepth = 64
+
+// Skip consumes one value of any kind.
+func (s *Scanner) Skip() error { return s.skip(0) }
+
+func (s *Scanner) skip(depth int) error {
+	if depth > maxDepth {
+		return s.fail("nesting too deep")
+	}
+	switch c := s.Peek(); {
+	case c == '"':
+		_, _, err := s.stringEnd()
+		return err
+	case c == '{':
+		more, err := s.BeginObject()
+		for more && err == nil {
+			if _, err = s.Key(nil); err != nil {
+				return err
+			}
+			if err = s.skip(depth + 1); err != nil {
+				return err
+			}
+			more, err = s.More('}')
+		}
+		return err
+	case c == '[':
+		more, err := s.BeginArray()
+		for more && err == nil {
+			if err = s.skip(depth + 1); err != nil {
+				return err
+			}
+			more, err = s.More(']')
+		}
+		return err
+	case c == '-' || (c >= '0' && c <= '9'):
+		_, err := s.Number()
+		return err
+	case c == 0:
+		return s.fail("expected a value")
+	default:
+		_, err := s.Literal()
+		return err
+	}
+}

@@ -1,0 +1,139 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+)
+
+var schema = &apiclient.Schema{
+	Lookup: lookup,
+	Names: [...]string{
+		apiclient.FieldID:        "id",
+		apiclient.FieldMessageID: "messageId",
+		apiclient.FieldReceived:  "receivedDateTime",
+		apiclient.FieldSender:    "senderAddress",
+		apiclient.FieldRecipient: "recipientAddress",
+		apiclient.FieldSubject:   "subject",
+		apiclient.FieldStatus:    "status",
+		apiclient.FieldFromIP:    "fromIP",
+		apiclient.FieldToIP:      "toIP",
+		apiclient.FieldSize:      "size",
+		// Graph rows have none of these; names only for completeness.
+		apiclient.FieldOrganization: "organization",
+		apiclient.FieldStartDate:    "startDate",
+		apiclient.FieldEndDate:      "endDate",
+		apiclient.FieldIndex:        "index",
+		apiclient.FieldUnknown:      "",
+	},
+}
+
+func lookup(key []byte) apiclient.Field {
+	switch string(key) {
+	case "id":
+		return apiclient.FieldID
+	case "messageId":
+		return apiclient.FieldMessageID
+	case "receivedDateTime":
+		return apiclient.FieldReceived
+	case "senderAddress":
+		return apiclient.FieldSender
+	case "recipientAddress":
+		return apiclient.FieldRecipient
+	case "subject":
+		return apiclient.FieldSubject
+	case "status":
+		return apiclient.FieldStatus
+	case "fromIP":
+		return apiclient.FieldFromIP
+	case "toIP":
+		return apiclient.FieldToIP
+	case "size":
+		return apiclient.FieldSize
+	}
+	return apiclient.FieldUnknown
+}
+
+// pageDecoder decodes the pages of one range query; it numbers rows across
+// pages.
+type pageDecoder struct {
+	rows     *apiclient.RowDecoder
+	next     int64
+	pageSize int
+	scanner  apiclient.Scanner
+}
+
+func newPageDecoder(r trace.Range, pageSize int) *pageDecoder {
+	return &pageDecoder{rows: apiclient.NewRowDecoder(schema, r), pageSize: pageSize}
+}
+
+// errNotObject makes the loop describe the body (HTML page, text, empty).
+var errNotObject = errors.New("the body is not a JSON object")
+
+// Decode reads {"@odata.context":..,"value":[rows],"@odata.nextLink":".."}
+// with the members in any order.
+func (d *pageDecoder) Decode(body []byte, _ *url.URL) (*trace.Page, error) {
+	s := &d.scanner
+	s.Reset(body)
+	if s.Peek() != '{' {
+		return nil, errNotObject
+	}
+	// Rows are about 350-450 bytes of JSON: size the slice from the body
+	// rather than $top, so the last, short page does not allocate a full one.
+	page := &trace.Page{Rows: make([]trace.Row, 0, min(d.pageSize, len(body)/256+1))}
+	pos := d.next
+	var sawValue, sawError bool
+	more, err := s.BeginObject()
+	for more && err == nil {
+		var key []byte
+		if key, err = s.Key(nil); err != nil {
+			break
+		}
+		switch string(key) {
+		case "value":
+			sawValue = true
+			err = d.rows.DecodeRows(s, page, &pos, false)
+		case "@odata.nextLink":
+			if s.Peek() == '"' {
+				var link []byte
+				if link, err = s.String(nil); err == nil {
+					page.NextLink = apiclient.SanitizeLink(string(link))
+				}
+			} else {
+				err = s.Skip()
+			}
+		case "error":
+			sawError = true
+			err = s.Skip()
+		default:
+			err = s.Skip()
+		}
+		if err == nil {
+			more, err = s.More('}')
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !s.AtEnd() {
+		return nil, fmt.Errorf("unexpected data after the JSON object at byte %d", s.Pos())
+	}
+	if !sawValue {
+		return nil, missingValue(body, sawError)
+	}
+	d.next = pos
+	return page, nil
+}
+
+func missingValue(body []byte, sawError bool) error {
+	if sawError {
+		eb := apiclient.ParseErrorBody(body)
+		return &trace.APIError{Kind: trace.KindTransient, StatusCode: 200, Code: eb.Code,
+			Message: fmt.Sprintf("Microsoft Graph answered HTTP 200 with an error (%s: %s)", eb.Code, apiclient.Quote(eb.Message))}
+	}
+	return &trace.APIError{Kind: trace.KindTransient, StatusCode: 200,
+		Message: "Microsoft Graph answered HTTP 200 with JSON that holds no \"value\" array of rows"}
+}
