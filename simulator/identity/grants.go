@@ -100,7 +100,10 @@ func (s *Server) tokenResponse(req *tokenRequest, chain *refreshChain, now time.
 	}
 	resp["expires_in"] = expiresIn
 	resp["ext_expires_in"] = expiresIn
-	resp["scope"] = req.scope
+	if chain != nil {
+		// App-only answers carry no scope; delegated ones echo the grant.
+		resp["scope"] = req.scope
+	}
 	if chain != nil && req.openID {
 		resp["id_token"] = s.idToken(now)
 	}

@@ -118,7 +118,10 @@ func (req *tokenRequest) parseAudience(resource, scope string) *aadError {
 		}
 		return errMissingParam("scope")
 	}
+	// MSAL adds "openid offline_access profile" to every request, client
+	// credentials included; Microsoft ignores them there.
 	var granted []string
+	resources := 0
 	for _, sc := range strings.Fields(scope) {
 		switch sc {
 		case "offline_access":
@@ -134,11 +137,15 @@ func (req *tokenRequest) parseAudience(resource, scope string) *aadError {
 			if req.resource == "" {
 				req.resource = res
 			}
+			resources++
 		}
 		granted = append(granted, sc)
 	}
-	if req.grant == grantClientCredentials && (req.resource == "" || len(granted) != 1) {
-		return errInvalidScope(scope)
+	if req.grant == grantClientCredentials {
+		if resources != 1 {
+			return errInvalidScope(scope)
+		}
+		req.offline, req.openID = false, false
 	}
 	req.scope = strings.Join(granted, " ")
 	return nil

@@ -23,6 +23,16 @@ func TestClientCredentials(t *testing.T) {
 		oauthErr string // expected "error" value
 	}{
 		{name: "v2 secret", path: v2Path(testTenant), form: secretForm(testSecret), status: 200},
+		{name: "v2 secret with the OIDC scopes MSAL adds", path: v2Path(testTenant), form: func() url.Values {
+			v := secretForm(testSecret)
+			v.Set("scope", graph+"/.default openid offline_access profile")
+			return v
+		}(), status: 200},
+		{name: "v2 two resources", path: v2Path(testTenant), form: func() url.Values {
+			v := secretForm(testSecret)
+			v.Set("scope", graph+"/.default "+outlook+"/.default")
+			return v
+		}(), status: 400, aadsts: 1002012, oauthErr: "invalid_scope"},
 		{name: "v1 secret with resource", path: v1Path(testTenant), form: url.Values{"grant_type": {"client_credentials"},
 			"client_id": {testClient}, "client_secret": {testSecret}, "resource": {outlook}}, status: 200},
 		{name: "invalid secret", path: v2Path(testTenant), form: secretForm("secret-id-not-value"), status: 401, aadsts: 7000215, oauthErr: "invalid_client"},
@@ -74,7 +84,7 @@ func TestTokenResponseShapes(t *testing.T) {
 	status, v2 := f.post(t, v2Path(testTenant), secretForm(testSecret))
 	require.Equal(t, 200, status)
 	assert.IsType(t, float64(0), v2["expires_in"], "v2 expires_in is a number")
-	assert.Equal(t, graph+"/.default", v2["scope"])
+	assert.NotContains(t, v2, "scope", "app-only answers carry no scope")
 
 	status, v1 := f.post(t, v1Path(testTenant), url.Values{"grant_type": {"client_credentials"},
 		"client_id": {testClient}, "client_secret": {testSecret}, "resource": {outlook}})

@@ -1,0 +1,199 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+)
+
+// renewBefore renews the access token this long before it expires, so a
+// request never leaves with a token that dies in flight.
+const renewBefore = 5 * time.Minute
+
+// authCodeState is what survives a restart. The code itself is never
+// stored: only its hash, to recognize it as spent.
+type authCodeState struct {
+	CodeSHA256   string    `json:"code_sha256"`
+	RefreshToken string    `json:"refresh_token"`
+	Resource     string    `json:"resource"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// authCodeSource runs the delegated flow on the v1 endpoint (resource=),
+// the one the legacy report's authorize URL issues codes for: redeem the
+// configured code once, then refresh. Microsoft rotates the refresh token on
+// every use, so each new one is written to the Store before the access token
+// it came with is handed out: a crash at any point leaves the newest refresh
+// token on disk.
+type authCodeSource struct {
+	s       Settings
+	key     string
+	cred    clientCredential
+	now     func() time.Time
+	logger  *zap.Logger
+	codeSum string
+
+	mu      sync.Mutex
+	loaded  bool
+	state   *authCodeState // nil until a code was redeemed
+	dirty   bool           // state holds a refresh token the Store does not have yet
+	access  string
+	expires time.Time
+	// pending is the access token that came with a refresh token not saved
+	// yet; it is handed out once the save succeeds.
+	pending        string
+	pendingExpires time.Time
+}
+
+func newAuthCodeSource(s Settings) (TokenSource, error) {
+	if s.Store == nil {
+		return nil, errors.New("auth: authorization_code needs storage to keep its refresh token across restarts")
+	}
+	cred, err := newClientCredential(s)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(s.AuthorizationCode))
+	// One key per tenant, app and resource: two receivers sharing a
+	// storage extension never overwrite each other's refresh token.
+	keySum := sha256.Sum256([]byte(s.AuthorityHost + "|" + s.TenantID + "|" + s.ClientID + "|" + s.resource()))
+	return &authCodeSource{
+		s: s, cred: cred, now: time.Now, logger: s.Logger,
+		key:     "auth_code_state_" + hex.EncodeToString(keySum[:8]),
+		codeSum: hex.EncodeToString(sum[:]),
+	}, nil
+}
+
+func (a *authCodeSource) Token(ctx context.Context) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.access != "" && a.now().Add(renewBefore).Before(a.expires) {
+		return a.access, nil
+	}
+	if err := a.load(ctx); err != nil {
+		return "", err
+	}
+	if a.dirty {
+		// A refresh succeeded but its token was not saved: save it before
+		// anything else, or a restart would present a replaced token.
+		if err := a.save(ctx); err != nil {
+			return "", err
+		}
+		if a.pending != "" && a.now().Add(renewBefore).Before(a.pendingExpires) {
+			a.access, a.expires, a.pending = a.pending, a.pendingExpires, ""
+			return a.access, nil
+		}
+	}
+	var reply tokenReply
+	var err error
+	if a.state == nil || (a.state.CodeSHA256 != a.codeSum && a.s.AuthorizationCode != "") {
+		reply, err = a.redeem(ctx)
+	} else {
+		reply, err = a.refresh(ctx)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := a.save(ctx); err != nil {
+		a.pending, a.pendingExpires = reply.AccessToken, reply.expiry(a.now())
+		return "", err
+	}
+	a.access, a.expires, a.pending = reply.AccessToken, reply.expiry(a.now()), ""
+	return a.access, nil
+}
+
+// load reads the persisted state once.
+func (a *authCodeSource) load(ctx context.Context) error {
+	if a.loaded {
+		return nil
+	}
+	raw, err := a.s.Store.Get(ctx, a.key)
+	if err != nil {
+		return &trace.APIError{Kind: trace.KindTransient, Message: "cannot read the saved refresh token from storage", Err: err}
+	}
+	if raw != nil {
+		var st authCodeState
+		if err := json.Unmarshal(raw, &st); err != nil {
+			a.logger.Warn("Saved authorization code state is unreadable; redeeming the configured authorization code again", zap.Error(err))
+		} else {
+			a.state = &st
+		}
+	}
+	a.loaded = true
+	if a.state != nil && a.state.CodeSHA256 == a.codeSum {
+		a.logger.Debug("Resuming from the saved refresh token; the configured authorization code was already redeemed")
+	}
+	return nil
+}
+
+func (a *authCodeSource) redeem(ctx context.Context) (tokenReply, error) {
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {a.s.AuthorizationCode},
+		"redirect_uri": {a.s.RedirectURI}, "resource": {a.s.resource()}}
+	reply, err := a.post(ctx, form)
+	if err != nil {
+		return reply, err
+	}
+	if reply.RefreshToken == "" {
+		return reply, &trace.APIError{Kind: trace.KindAuth, Message: "the token endpoint redeemed the authorization code but returned no refresh token: the collector could not keep access past the first hour"}
+	}
+	a.state = &authCodeState{CodeSHA256: a.codeSum, RefreshToken: reply.RefreshToken, Resource: a.s.resource(), UpdatedAt: a.now()}
+	a.dirty = true
+	a.logger.Info("Redeemed the authorization code; from now on the refresh token kept in storage is used")
+	return reply, nil
+}
+
+func (a *authCodeSource) refresh(ctx context.Context) (tokenReply, error) {
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {a.state.RefreshToken}, "resource": {a.s.resource()}}
+	reply, err := a.post(ctx, form)
+	if err != nil {
+		return reply, err
+	}
+	if reply.RefreshToken != "" && reply.RefreshToken != a.state.RefreshToken {
+		a.state.RefreshToken = reply.RefreshToken
+		a.dirty = true
+	}
+	a.state.UpdatedAt = a.now()
+	a.logger.Debug("Refreshed the access token", zap.Bool("refresh_token_rotated", a.dirty))
+	return reply, nil
+}
+
+func (a *authCodeSource) post(ctx context.Context, form url.Values) (tokenReply, error) {
+	form.Set("client_id", a.s.ClientID)
+	redact, err := a.cred.apply(form, a.s.AuthorityHost+"/"+a.s.TenantID+"/oauth2/token")
+	if err != nil {
+		return tokenReply{}, err
+	}
+	redact = append(redact, a.s.AuthorizationCode)
+	if a.state != nil {
+		redact = append(redact, a.state.RefreshToken)
+	}
+	return postToken(ctx, a.s, form, redact)
+}
+
+// save persists the state; until it succeeds no access token is handed out.
+func (a *authCodeSource) save(ctx context.Context) error {
+	if !a.dirty {
+		return nil
+	}
+	raw, err := json.Marshal(a.state)
+	if err != nil {
+		return fmt.Errorf("auth: encode state: %w", err)
+	}
+	if err := a.s.Store.Set(ctx, a.key, raw); err != nil {
+		a.logger.Warn("Cannot save the new refresh token; holding it in memory and retrying before the next token is used", zap.Error(err))
+		return &trace.APIError{Kind: trace.KindTransient,
+			Message: "cannot save the new refresh token to storage: the token is kept in memory and saved on the next attempt", Err: err}
+	}
+	a.dirty = false
+	return nil
+}

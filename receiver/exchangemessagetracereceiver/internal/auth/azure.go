@@ -1,0 +1,86 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+)
+
+// azureSource adapts an azidentity credential; azidentity (MSAL) caches the
+// token in memory and renews it before it expires.
+type azureSource struct {
+	cred     azcore.TokenCredential
+	settings Settings
+	redact   []string
+}
+
+func (a *azureSource) Token(ctx context.Context) (string, error) {
+	tok, err := a.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{a.settings.Scope}})
+	if err != nil {
+		return "", classify(ctx, err, a.settings, a.redact)
+	}
+	return tok.Token, nil
+}
+
+func (s Settings) clientOptions() azcore.ClientOptions {
+	return azcore.ClientOptions{
+		Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: s.AuthorityHost + "/"},
+		// The receiver's poll loop owns retries and backoff; a second retry
+		// layer here would hide outages and multiply the wait.
+		Retry:     policy.RetryOptions{MaxRetries: -1},
+		Transport: s.HTTPClient,
+		Telemetry: policy.TelemetryOptions{Disabled: true},
+	}
+}
+
+func newSecretSource(s Settings) (TokenSource, error) {
+	cred, err := azidentity.NewClientSecretCredential(s.TenantID, s.ClientID, s.ClientSecret,
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: s.clientOptions(), DisableInstanceDiscovery: !s.isMicrosoftAuthority()})
+	if err != nil {
+		return nil, fmt.Errorf("auth: client secret credential: %w", err)
+	}
+	return &azureSource{cred: cred, settings: s, redact: []string{s.ClientSecret}}, nil
+}
+
+func newCertificateSource(s Settings) (TokenSource, error) {
+	certs, key, err := loadCertificate(s.CertificatePath, s.CertificatePassword)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := azidentity.NewClientCertificateCredential(s.TenantID, s.ClientID, certs, key,
+		&azidentity.ClientCertificateCredentialOptions{ClientOptions: s.clientOptions(), DisableInstanceDiscovery: !s.isMicrosoftAuthority()})
+	if err != nil {
+		return nil, fmt.Errorf("auth: client certificate credential: %w", err)
+	}
+	return &azureSource{cred: cred, settings: s, redact: []string{s.CertificatePassword}}, nil
+}
+
+func newManagedIdentitySource(s Settings) (TokenSource, error) {
+	opts := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: s.clientOptions()}
+	// Managed identity endpoints are local (IMDS, App Service); azidentity
+	// retries them itself while they start up, so keep its default policy.
+	opts.Retry = policy.RetryOptions{}
+	if s.ManagedIdentityClientID != "" {
+		opts.ID = azidentity.ClientID(s.ManagedIdentityClientID)
+	}
+	cred, err := azidentity.NewManagedIdentityCredential(opts)
+	if err != nil {
+		return nil, fmt.Errorf("auth: managed identity credential: %w", err)
+	}
+	return &azureSource{cred: cred, settings: s}, nil
+}
+
+func newWorkloadIdentitySource(s Settings) (TokenSource, error) {
+	cred, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
+		ClientOptions: s.clientOptions(), TenantID: s.TenantID, ClientID: s.ClientID,
+		TokenFilePath: s.FederatedTokenFile, DisableInstanceDiscovery: !s.isMicrosoftAuthority(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("auth: workload identity credential: %w", err)
+	}
+	return &azureSource{cred: cred, settings: s}, nil
+}

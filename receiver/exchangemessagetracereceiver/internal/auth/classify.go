@@ -1,0 +1,144 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+)
+
+// endpointError is the token endpoint's error JSON.
+type endpointError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+	Codes       []int  `json:"error_codes"`
+}
+
+// classify turns an azidentity failure into a *trace.APIError.
+func classify(ctx context.Context, err error, s Settings, redact []string) error {
+	var afe *azidentity.AuthenticationFailedError
+	if errors.As(err, &afe) && afe.RawResponse != nil {
+		body, _ := runtime.Payload(afe.RawResponse)
+		return classifyResponse(afe.RawResponse.StatusCode, afe.RawResponse.Header, body, s, redact)
+	}
+	return transportError(ctx, err, redact)
+}
+
+// transportError is a failure without a response: connection refused,
+// TLS, timeout, cancellation, or a credential that cannot start (no managed
+// identity endpoint here, unreadable token file).
+func transportError(ctx context.Context, err error, redact []string) error {
+	if ctx.Err() != nil {
+		return &trace.APIError{Kind: trace.KindTransient, Message: "token request canceled", Err: ctx.Err()}
+	}
+	return &trace.APIError{Kind: trace.KindTransient, Message: "token endpoint unreachable: check network, proxy and TLS settings; retrying",
+		Err: scrubbed(err, redact)}
+}
+
+// classifyResponse reads an error answer of the token endpoint.
+func classifyResponse(status int, header http.Header, body []byte, s Settings, redact []string) error {
+	var ee endpointError
+	_ = json.Unmarshal(body, &ee)
+	detail := firstSentence(ee.Description)
+	if detail == "" {
+		detail = http.StatusText(status)
+	}
+	under := scrubbed(fmt.Errorf("token endpoint answered %d %s: %s", status, ee.Error, detail), redact)
+	switch {
+	case status == http.StatusTooManyRequests:
+		return &trace.APIError{Kind: trace.KindThrottled, StatusCode: status, Message: "token endpoint throttled the collector",
+			RetryAfter: retryAfter(header), Err: under}
+	case status >= 500:
+		return &trace.APIError{Kind: trace.KindTransient, StatusCode: status,
+			Message: "token endpoint unavailable; retrying", RetryAfter: retryAfter(header), Err: under}
+	}
+	code := 0
+	if len(ee.Codes) > 0 {
+		code = ee.Codes[0]
+	}
+	e := &trace.APIError{Kind: trace.KindAuth, StatusCode: status, Message: operatorMessage(code, s), Err: under}
+	if code != 0 {
+		e.Code = "AADSTS" + strconv.Itoa(code)
+	}
+	return e
+}
+
+// operatorMessage says what an AADSTS code means and what to do about it.
+func operatorMessage(code int, s Settings) string {
+	newCode := "generate a new authorization code by opening " + s.authorizeURL() +
+		" (sign in as an account with the required role, copy the code parameter of the page you land on) and set authorization_code"
+	switch code {
+	case 7000215:
+		return "AADSTS7000215 invalid client secret: use the secret's Value, not its Secret ID, in client_secret"
+	case 7000222:
+		return "AADSTS7000222 client secret expired: create a new one in the app registration's Certificates & secrets and update client_secret"
+	case 7000218:
+		return "AADSTS7000218 no client credential sent: set client_secret or certificate_path"
+	case 700016:
+		return fmt.Sprintf("AADSTS700016 application %s not found in tenant %s: check client_id and tenant_id (and authority_host for national clouds)", s.ClientID, s.TenantID)
+	case 90002:
+		return fmt.Sprintf("AADSTS90002 tenant %s not found: check tenant_id and that authority_host is the tenant's cloud", s.TenantID)
+	case 65001:
+		return "AADSTS65001 admin consent missing: an administrator must grant admin consent for the app's API permissions (ExchangeMessageTrace.Read.All for Graph, ReportingWebService.Read(.All) for the legacy report)"
+	case 700027:
+		return "AADSTS700027 certificate not registered or bad client assertion: upload this certificate's public part to the app registration's Certificates & secrets, and check the certificate matches client_id"
+	case 700024:
+		return "AADSTS700024 client assertion outside its valid time range: check the collector host's clock"
+	case 70008, 700082:
+		return fmt.Sprintf("AADSTS%d authorization code or refresh token expired: %s", code, newCode)
+	case 54005:
+		return "AADSTS54005 authorization code already redeemed: " + newCode
+	case 50173, 9002313, 70000:
+		return fmt.Sprintf("AADSTS%d refresh token or authorization code refused (revoked, replaced or malformed): %s", code, newCode)
+	case 500112, 50011:
+		return fmt.Sprintf("AADSTS%d redirect URI mismatch: set redirect_uri to the one used when generating the code (%s) and registered on the app", code, s.RedirectURI)
+	case 0:
+		return "token request refused: check tenant_id, client_id and the credential"
+	}
+	return fmt.Sprintf("AADSTS%d token request refused: see https://login.microsoftonline.com/error?code=%d", code, code)
+}
+
+func firstSentence(desc string) string {
+	// Microsoft appends "Trace ID: ... Correlation ID: ... Timestamp: ..."; keep the reason.
+	if i := strings.Index(desc, " Trace ID:"); i >= 0 {
+		desc = desc[:i]
+	}
+	if i := strings.IndexAny(desc, "\r\n"); i >= 0 {
+		desc = desc[:i]
+	}
+	return strings.TrimSpace(desc)
+}
+
+func retryAfter(h http.Header) time.Duration {
+	if h == nil {
+		return 0
+	}
+	if secs, err := strconv.Atoi(h.Get("Retry-After")); err == nil && secs > 0 {
+		return time.Duration(secs) * time.Second
+	}
+	return 0
+}
+
+// scrubbed returns err with every secret value replaced, so it can be
+// logged and shown to operators.
+func scrubbed(err error, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, v := range secrets {
+		if len(v) >= 4 {
+			msg = strings.ReplaceAll(msg, v, "[REDACTED]")
+		}
+	}
+	return errors.New(msg)
+}
