@@ -10,6 +10,7 @@ import (
 // clause is one "field op value" comparison of an OData $filter.
 type clause struct {
 	Field string // lower-cased
+	Name  string // as written, for messages
 	Op    string // lower-cased
 	Value string // unquoted
 	// Quoted is true when the value was a '...' or datetime'...' literal.
@@ -42,7 +43,7 @@ func parseFilter(s string) ([]clause, error) {
 			if i+2 >= len(toks) {
 				return nil, fmt.Errorf("incomplete comparison near %q", t)
 			}
-			c := clause{Field: strings.ToLower(t), Op: strings.ToLower(toks[i+1])}
+			c := clause{Field: strings.ToLower(t), Name: t, Op: strings.ToLower(toks[i+1])}
 			c.Value, c.Quoted, err = literal(toks[i+2])
 			if err != nil {
 				return nil, err

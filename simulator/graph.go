@@ -130,10 +130,10 @@ func (s *Simulator) checkGraphFilter(filter string, now time.Time) (query, strin
 			continue
 		}
 		if !graphFields[c.Field] {
-			return q, fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.exchangeMessageTrace'.", c.Field)
+			return q, fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.exchangeMessageTrace'.", c.Name)
 		}
 		if c.Op != "eq" {
-			return q, fmt.Sprintf("Invalid filter clause: only eq is supported on %s.", c.Field)
+			return q, fmt.Sprintf("Invalid filter clause: only eq is supported on %s.", c.Name)
 		}
 		q.Preds = append(q.Preds, predicate{Field: c.Field, Value: c.Value})
 	}

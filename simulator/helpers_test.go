@@ -77,9 +77,17 @@ type result struct {
 
 func get(t *testing.T, rawURL, tok string) result {
 	t.Helper()
+	return getWith(t, rawURL, tok, "")
+}
+
+func getWith(t *testing.T, rawURL, tok, accept string) result {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)

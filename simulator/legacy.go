@@ -110,7 +110,7 @@ func (s *Simulator) legacyQuery(filter string, now time.Time) (query, string, st
 		case "startdate", "enddate":
 			t, err := parseTime(c.Value)
 			if err != nil {
-				return q, "", fmt.Sprintf("Invalid %s value '%s'.", c.Field, c.Value)
+				return q, "", fmt.Sprintf("Invalid %s value '%s'.", c.Name, c.Value)
 			}
 			if c.Field == "startdate" {
 				q.Start = t
@@ -119,7 +119,7 @@ func (s *Simulator) legacyQuery(filter string, now time.Time) (query, string, st
 			}
 		default:
 			if !legacyFields[c.Field] {
-				return q, "", fmt.Sprintf("Could not find a property named '%s' on type 'TenantReporting.MessageTrace'.", c.Field)
+				return q, "", fmt.Sprintf("Could not find a property named '%s' on type 'TenantReporting.MessageTrace'.", c.Name)
 			}
 			q.Preds = append(q.Preds, predicate{Field: c.Field, Value: c.Value})
 			fmt.Fprintf(&key, "|%s=%s", c.Field, strings.ToLower(c.Value))
