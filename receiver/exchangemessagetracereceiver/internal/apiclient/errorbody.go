@@ -153,3 +153,16 @@ func Said(status int, eb ErrorBody) string {
 	}
 	return s
 }
+
+// ErrorOf is what an error response said; when the body says nothing it
+// falls back to the WWW-Authenticate challenge, where 401s explain
+// themselves (error="invalid_token", error_description=...).
+func ErrorOf(r *Response) ErrorBody {
+	eb := ParseErrorBody(r.Body)
+	if eb.Message == "" && eb.Code == "" {
+		if ch := r.Header.Get("WWW-Authenticate"); ch != "" {
+			eb.Message = ch
+		}
+	}
+	return eb
+}

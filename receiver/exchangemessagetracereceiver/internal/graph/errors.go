@@ -24,7 +24,7 @@ func classifier(clientID string) apiclient.Classifier {
 		app = "the app"
 	}
 	return func(r *apiclient.Response) *trace.APIError {
-		eb := apiclient.ParseErrorBody(r.Body)
+		eb := apiclient.ErrorOf(r)
 		said := apiclient.Said(r.StatusCode, eb)
 		e := &trace.APIError{StatusCode: r.StatusCode, Code: eb.Code}
 		switch {

@@ -105,8 +105,8 @@ func TestFailures(t *testing.T) {
 			steps: func(t *testing.T) []apitest.Step {
 				return []apitest.Step{file(t, 401, "error_401_service_principal.json"), file(t, 401, "error_401_service_principal.json")}
 			},
-			wantErr: trace.KindAuth,
-			wantMsg: []string{"Exchange Online has no service principal for Microsoft's message trace app 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373 in this tenant: run `New-MgServicePrincipal -AppId 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373` (Microsoft Graph PowerShell) or `az ad sp create --id 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373`, then allow a few hours for provisioning"},
+			wantErr:  trace.KindAuth,
+			wantMsg:  []string{"Exchange Online has no service principal for Microsoft's message trace app 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373 in this tenant: run `New-MgServicePrincipal -AppId 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373` (Microsoft Graph PowerShell) or `az ad sp create --id 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373`, then allow a few hours for provisioning"},
 			outcomes: []string{"auth", "auth"},
 		},
 		{
@@ -119,8 +119,10 @@ func TestFailures(t *testing.T) {
 			outcomes: []string{"auth", "auth"},
 		},
 		{
-			name:     "401 once then success (expired token)",
-			steps:    func(t *testing.T) []apitest.Step { return []apitest.Step{file(t, 401, "error_401_token.json"), page3(t)} },
+			name: "401 once then success (expired token)",
+			steps: func(t *testing.T) []apitest.Step {
+				return []apitest.Step{file(t, 401, "error_401_token.json"), page3(t)}
+			},
 			noErr:    true,
 			pages:    1,
 			outcomes: []string{"auth", "ok"},

@@ -133,4 +133,6 @@ func (tt *TokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // Client returns an HTTP client that adds the test token.
-func Client() *http.Client { return &http.Client{Transport: &TokenTransport{}, Timeout: 10 * time.Second} }
+func Client() *http.Client {
+	return &http.Client{Transport: &TokenTransport{}, Timeout: 10 * time.Second}
+}
