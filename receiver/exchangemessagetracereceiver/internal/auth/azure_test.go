@@ -95,18 +95,20 @@ func TestClientCertificate(t *testing.T) {
 	registered, _, pemPath := newCertFiles(t)
 	_, _, otherPath := newCertFiles(t)
 	pfxPath := pkcs12File(t, pemPath, "pfx-pass")
+	legacyPfx := pkcs12File(t, pemPath, "pfx-pass", "-legacy")
 	tests := []struct {
 		name, path, password string
 		code                 string
 	}{
 		{name: "PEM certificate and key", path: pemPath},
-		{name: "PKCS#12 with password", path: pfxPath, password: "pfx-pass"},
+		{name: "PKCS#12 (OpenSSL 3 default: PBES2, AES, SHA-256)", path: pfxPath, password: "pfx-pass"},
+		{name: "PKCS#12 legacy (3DES, SHA-1)", path: legacyPfx, password: "pfx-pass"},
 		{name: "certificate not registered", path: otherPath, code: "AADSTS700027"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.path == "" {
-				t.Skip("openssl is not installed: cannot build a PKCS#12 file")
+				t.Skip("openssl cannot build this PKCS#12 file here")
 			}
 			s := newSim(t, func(c *identity.Config) { c.Certificate = registered })
 			set := s.settings()
@@ -156,13 +158,14 @@ func TestCertificateFileErrors(t *testing.T) {
 
 // pkcs12File converts a PEM certificate and key into a .pfx with openssl;
 // it returns "" when openssl is missing.
-func pkcs12File(t *testing.T, pemPath, password string) string {
+func pkcs12File(t *testing.T, pemPath, password string, extra ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath("openssl"); err != nil {
 		return ""
 	}
 	out := filepath.Join(t.TempDir(), "collector.pfx")
-	cmd := exec.Command("openssl", "pkcs12", "-export", "-in", pemPath, "-inkey", pemPath, "-out", out, "-passout", "pass:"+password)
+	args := append([]string{"pkcs12", "-export", "-in", pemPath, "-inkey", pemPath, "-out", out, "-passout", "pass:" + password}, extra...)
+	cmd := exec.Command("openssl", args...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Logf("openssl pkcs12 failed: %v: %s", err, b)
 		return ""

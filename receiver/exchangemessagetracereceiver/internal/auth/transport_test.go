@@ -1,0 +1,83 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+)
+
+type failingSource struct{ err error }
+
+func (f failingSource) Token(context.Context) (string, error) { return "", f.err }
+
+type closeTracker struct {
+	io.Reader
+	closed bool
+}
+
+func (c *closeTracker) Close() error { c.closed = true; return nil }
+
+func TestTransport(t *testing.T) {
+	s := newSim(t, nil)
+	rs := s.resourceServer(t, "https://graph.microsoft.com")
+	set := s.settings()
+	set.ClientSecret = secret
+	good, err := NewTokenSource(set)
+	require.NoError(t, err)
+	set.ClientSecret = "wrong-secret-value-xyz"
+	bad, err := NewTokenSource(set)
+	require.NoError(t, err)
+
+	tests := []struct {
+		name   string
+		ts     TokenSource
+		status int
+		kind   trace.ErrorKind
+		code   string
+	}{
+		{name: "bearer token accepted", ts: good, status: http.StatusOK},
+		{name: "token refused", ts: bad, kind: trace.KindAuth, code: "AADSTS7000215"},
+		{name: "plain error is wrapped", ts: failingSource{errors.New("boom")}, kind: trace.KindAuth},
+		{name: "transient token failure keeps its kind", ts: failingSource{&trace.APIError{Kind: trace.KindTransient, Message: "down"}}, kind: trace.KindTransient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := &closeTracker{Reader: strings.NewReader("x")}
+			req, err := http.NewRequest(http.MethodPost, rs.URL, body)
+			require.NoError(t, err)
+			resp, err := (&http.Client{Transport: NewTransport(rs.Client().Transport, tt.ts)}).Do(req)
+			if tt.status != 0 {
+				require.NoError(t, err)
+				resp.Body.Close()
+				assert.Equal(t, tt.status, resp.StatusCode)
+				return
+			}
+			var uerr *url.Error
+			require.ErrorAs(t, err, &uerr, "http.Client wraps RoundTrip errors")
+			ae := apiError(t, err)
+			assert.Equal(t, tt.kind, ae.Kind)
+			assert.Equal(t, tt.code, ae.Code)
+			assert.True(t, body.closed, "RoundTrip closes the request body on failure")
+		})
+	}
+}
+
+func TestTransportWithoutAuthorization(t *testing.T) {
+	s := newSim(t, nil)
+	rs := s.resourceServer(t, "https://graph.microsoft.com")
+	resp, err := rs.Client().Get(rs.URL)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Contains(t, string(b), "InvalidAuthenticationToken")
+}
