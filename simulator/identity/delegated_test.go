@@ -189,6 +189,9 @@ func TestAuthorizeRedirectsWithCode(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "localhost", loc.Host)
 	assert.Equal(t, "xyz", loc.Query().Get("state"))
-	status, body := f.post(t, v1Path("common"), codeForm(loc.Query().Get("code")))
-	assert.Equal(t, 200, status, body)
+	form := codeForm(loc.Query().Get("code"))
+	form.Del("resource") // v1 takes it from the authorize request
+	status, body := f.post(t, v1Path("common"), form)
+	require.Equal(t, 200, status, body)
+	assert.Equal(t, outlook, body["resource"])
 }

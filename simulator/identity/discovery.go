@@ -117,7 +117,13 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := u.Query()
-	back.Set("code", s.NewAuthCode())
+	resource := q.Get("resource")
+	for _, sc := range strings.Fields(q.Get("scope")) {
+		if res, ok := resourceOfScope(sc); ok && resource == "" {
+			resource = res
+		}
+	}
+	back.Set("code", s.newAuthCode(resource))
 	if st := q.Get("state"); st != "" {
 		back.Set("state", st)
 	}

@@ -35,6 +35,9 @@ func (s *Server) grant(r *http.Request, req *tokenRequest) (map[string]any, *aad
 			return nil, errRedirectMismatch()
 		}
 		if req.resource == "" {
+			req.resource = c.resource // v1 remembers the authorize request's resource
+		}
+		if req.resource == "" {
 			return nil, errMissingParam("resource")
 		}
 		c.redeemed = true

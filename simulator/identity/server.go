@@ -42,6 +42,7 @@ type Server struct {
 
 type authCode struct {
 	issued   time.Time
+	resource string // from the authorize request; "" when the redemption must name it
 	redeemed bool
 }
 
@@ -105,11 +106,13 @@ func (s *Server) Handler() http.Handler {
 
 // NewAuthCode returns a fresh one-time authorization code, as if a user had
 // signed in and been redirected with it.
-func (s *Server) NewAuthCode() string {
+func (s *Server) NewAuthCode() string { return s.newAuthCode("") }
+
+func (s *Server) newAuthCode(resource string) string {
 	code := "0.A" + randomToken(96)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.codes[code] = &authCode{issued: s.cfg.Now()}
+	s.codes[code] = &authCode{issued: s.cfg.Now(), resource: resource}
 	return code
 }
 

@@ -74,9 +74,20 @@ func newAuthCodeSource(s Settings) (TokenSource, error) {
 	}, nil
 }
 
+// exchangeTimeout bounds a token exchange and the save that follows it.
+// The exchange runs detached from the caller's context: once Microsoft has
+// rotated the refresh token, abandoning the answer (a shutdown, a poll
+// timeout) would lose the only valid refresh token.
+const exchangeTimeout = 30 * time.Second
+
 func (a *authCodeSource) Token(ctx context.Context) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return "", &trace.APIError{Kind: trace.KindTransient, Message: "token request canceled", Err: err}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
+	defer cancel()
 	if a.access != "" && a.now().Add(renewBefore).Before(a.expires) {
 		return a.access, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,7 +173,7 @@ func TestAuthCodeErrors(t *testing.T) {
 		{name: "consent missing", prepare: func(_ *testing.T, s *sim, _ *memStore) string {
 			s.srv.SetConsentMissing(true)
 			return s.srv.NewAuthCode()
-		}, kind: trace.KindAuth, code: "AADSTS65001", inMsg: []string{"admin consent"}},
+		}, kind: trace.KindPermission, code: "AADSTS65001", inMsg: []string{"admin consent"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,4 +207,43 @@ func TestAuthCodeWithCertificate(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.Count(tok, ".") == 2)
 	assert.Equal(t, 1, s2.srv.Stats().CodesRedeemed)
+}
+
+func TestAuthCodeConcurrentCallersRefreshOnce(t *testing.T) {
+	s := newSim(t, nil)
+	store := newMemStore()
+	src := s.newAuthCode(t, s.srv.NewAuthCode(), store)
+	_, err := src.Token(context.Background())
+	require.NoError(t, err)
+	s.expireAccess()
+
+	var wg sync.WaitGroup
+	tokens := make([]string, 16)
+	for i := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tokens[i], _ = src.Token(context.Background())
+		}()
+	}
+	wg.Wait()
+	for _, tok := range tokens {
+		assert.Equal(t, tokens[0], tok)
+		assert.NotEmpty(t, tok)
+	}
+	st := s.srv.Stats()
+	assert.Equal(t, 1, st.RefreshTokensRotated, "one refresh serves every caller")
+	assert.Equal(t, 0, st.StaleRefreshReuse)
+}
+
+func TestAuthCodeCanceledContext(t *testing.T) {
+	s := newSim(t, nil)
+	src := s.newAuthCode(t, s.srv.NewAuthCode(), newMemStore())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := src.Token(ctx)
+	ae := apiError(t, err)
+	assert.Equal(t, trace.KindTransient, ae.Kind)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 0, s.srv.Stats().CodesRedeemed, "a canceled call does not spend the code")
 }

@@ -46,7 +46,7 @@ func TestClientSecret(t *testing.T) {
 		{name: "expired secret", secret: oldSecret, kind: trace.KindAuth, code: "AADSTS7000222", inMsg: "Certificates & secrets", status: 401},
 		{name: "unknown app", secret: secret, client: "99999999-0000-0000-0000-000000000000", kind: trace.KindAuth, code: "AADSTS700016", inMsg: "check client_id and tenant_id", status: 400},
 		{name: "unknown tenant", secret: secret, tenant: "22222222-0000-0000-0000-000000000000", kind: trace.KindAuth, code: "AADSTS90002", inMsg: "tenant 22222222-0000-0000-0000-000000000000 not found", status: 400},
-		{name: "consent missing", secret: secret, setup: func(s *sim) { s.srv.SetConsentMissing(true) }, kind: trace.KindAuth, code: "AADSTS65001", inMsg: "admin consent", status: 400},
+		{name: "consent missing", secret: secret, setup: func(s *sim) { s.srv.SetConsentMissing(true) }, kind: trace.KindPermission, code: "AADSTS65001", inMsg: "admin consent", status: 400},
 		{name: "outage", secret: secret, setup: func(s *sim) { s.srv.SetOutage(true) }, kind: trace.KindTransient, status: 503},
 		{name: "authority down", secret: secret, setup: func(s *sim) { s.ts.Close() }, kind: trace.KindTransient},
 	}

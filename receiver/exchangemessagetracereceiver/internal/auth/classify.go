@@ -65,7 +65,13 @@ func classifyResponse(status int, header http.Header, body []byte, s Settings, r
 	if len(ee.Codes) > 0 {
 		code = ee.Codes[0]
 	}
-	e := &trace.APIError{Kind: trace.KindAuth, StatusCode: status, Message: operatorMessage(code, s), Err: under}
+	kind := trace.KindAuth
+	if code == 65001 {
+		// Consent is a permission the tenant's administrator grants, as
+		// trace.KindPermission describes; the credential itself is fine.
+		kind = trace.KindPermission
+	}
+	e := &trace.APIError{Kind: kind, StatusCode: status, Message: operatorMessage(code, s), Err: under}
 	if code != 0 {
 		e.Code = "AADSTS" + strconv.Itoa(code)
 	}
