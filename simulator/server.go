@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -92,6 +94,8 @@ func Start(cfg Config) (*Simulator, error) {
 	h := s.Handler()
 	for _, ln := range []net.Listener{tls.NewListener(httpsLn, tlsCfg), httpLn} {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
+			// Clients that distrust the CA and resets are expected: keep them out of test logs.
+			ErrorLog: log.New(io.Discard, "", 0),
 			// No HTTP/2: resets need a hijackable connection.
 			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){}}
 		s.servers = append(s.servers, srv)
