@@ -46,7 +46,8 @@ func writeGraphFields(w fieldWriter, row *trace.Row, api trace.API, st statusInf
 // writeLegacyFields writes row under the legacy report's names, in its
 // column order (the order the Sumo Logic app's query lists them). A Graph
 // row gets the fields Graph lacks from elsewhere: Organization from the
-// options, StartDate and EndDate from the queried range, Index from the row.
+// options; StartDate, EndDate (the queried range) and Index from the row, as
+// the Graph decoder fills them.
 func (m *Mapper) writeLegacyFields(w fieldWriter, row *trace.Row, api trace.API, st statusInfo) {
 	renamed := api != trace.APIReporting
 	nulls := row.Nulls
@@ -70,8 +71,8 @@ func (m *Mapper) writeLegacyFields(w fieldWriter, row *trace.Row, api trace.API,
 	strOrNull(w, "FromIP", row.FromIP, nulls.Has(trace.FieldFromIP))
 	intOrNull(w, "Size", row.Size, nulls.Has(trace.FieldSize))
 	strOrNull(w, "MessageTraceId", row.ID, nulls.Has(trace.FieldID))
-	m.rangeBound(w, "StartDate", row.StartDateText, row.StartDate, nulls.Has(trace.FieldStartDate), &m.startText)
-	m.rangeBound(w, "EndDate", row.EndDateText, row.EndDate, nulls.Has(trace.FieldEndDate), &m.endText)
+	timeOrNull(w, "StartDate", row.StartDateText, row.StartDate, nulls.Has(trace.FieldStartDate))
+	timeOrNull(w, "EndDate", row.EndDateText, row.EndDate, nulls.Has(trace.FieldEndDate))
 	intOrNull(w, "Index", row.Index, nulls.Has(trace.FieldIndex))
 }
 
@@ -91,9 +92,9 @@ func intOrNull(w fieldWriter, key string, v int64, null bool) {
 	w.int(key, v)
 }
 
-// timeOrNull writes a time as the API wrote it. A decoder that could not keep
-// the text (for example from OData's "/Date(ms)/" form) leaves only the time;
-// it is written in RFC 3339 then.
+// timeOrNull writes a time as the API wrote it (the decoders also give Graph
+// rows their query range as text). A row that carries only the time, such as
+// one decoded from OData's "/Date(ms)/" form, gets it in RFC 3339, UTC.
 func timeOrNull(w fieldWriter, key, text string, t time.Time, null bool) {
 	switch {
 	case null || (text == "" && t.IsZero()):
@@ -103,24 +104,6 @@ func timeOrNull(w fieldWriter, key, text string, t time.Time, null bool) {
 	default:
 		w.str(key, formatTime(t))
 	}
-}
-
-// formattedTime remembers the last time formatted for one range bound: every
-// row of a range carries the same bounds, so they are formatted once a range.
-type formattedTime struct {
-	t    time.Time
-	text string
-}
-
-func (m *Mapper) rangeBound(w fieldWriter, key, text string, t time.Time, null bool, last *formattedTime) {
-	if null || text != "" || t.IsZero() {
-		timeOrNull(w, key, text, t, null)
-		return
-	}
-	if !last.t.Equal(t) || last.text == "" {
-		*last = formattedTime{t: t, text: formatTime(t)}
-	}
-	w.str(key, last.text)
 }
 
 func formatTime(t time.Time) string {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 )
@@ -16,33 +15,17 @@ func TestTimeFallbacks(t *testing.T) {
 	row := graphRows[0].row
 	row.ReceivedText = ""
 	row.Received = time.Date(2026, 1, 21, 14, 12, 34, 500_000_000, time.FixedZone("CET", 3600))
-	row.StartDate = time.Time{}
+	row.StartDate, row.StartDateText = time.Time{}, ""
+	row.EndDateText = ""
 	row.Raw = nil
 	lr := appendOne(Options{FieldNames: FieldNamesLegacy}, fixture{api: trace.APIGraph, row: row})
 	body := lr.Body().Map().AsRaw()
 	assert.Equal(t, "2026-01-21T13:12:34.5Z", body["Received"], "written in RFC 3339, UTC")
 	assert.Nil(t, body["StartDate"], "no range known: null")
-	assert.Equal(t, "2026-01-21T14:15:00Z", body["EndDate"])
+	assert.Equal(t, "2026-01-21T14:15:00Z", body["EndDate"], "no text: the time in RFC 3339, UTC")
 
 	row.Received = time.Time{}
 	lr = appendOne(Options{FieldNames: FieldNamesLegacy}, fixture{api: trace.APIGraph, row: row})
 	assert.Nil(t, lr.Body().Map().AsRaw()["Received"])
 	assert.Zero(t, lr.Timestamp(), "no time rather than year 1")
-}
-
-// TestRangeBoundsFollowTheRange: the formatted range bounds are remembered
-// between rows, but a row of another range gets its own.
-func TestRangeBoundsFollowTheRange(t *testing.T) {
-	m := New(Options{FieldNames: FieldNamesLegacy, BodyFormat: BodyJSON})
-	lrs := plog.NewLogRecordSlice()
-	first := graphRows[0].row
-	second := first
-	second.StartDate = second.StartDate.Add(15 * time.Minute)
-	second.EndDate = second.EndDate.Add(15 * time.Minute)
-	for _, r := range []*trace.Row{&first, &second, &first} {
-		m.Append(lrs, r, trace.APIGraph, observedAt, "")
-	}
-	for i, want := range []string{"2026-01-21T14:00:00Z", "2026-01-21T14:15:00Z", "2026-01-21T14:00:00Z"} {
-		assert.Contains(t, lrs.At(i).Body().Str(), `"StartDate":"`+want+`"`)
-	}
 }

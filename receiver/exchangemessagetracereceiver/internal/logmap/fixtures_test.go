@@ -142,12 +142,13 @@ var legacyExtraRows = []fixture{
 	}},
 }
 
-// graphRange is the range the Graph rows were queried with; the Graph
-// decoder puts it in StartDate/EndDate for the legacy names.
-var graphRangeStart, graphRangeEnd = mustTime(time.RFC3339, "2026-01-21T14:00:00Z"), mustTime(time.RFC3339, "2026-01-21T14:15:00Z")
-
+// graphRow completes a Graph row the way the Graph decoder does: the range
+// it was queried with goes in StartDate/EndDate (time and text, for the
+// legacy names), Received is parsed from its text. Index is the row's
+// position in the query's results.
 func graphRow(r trace.Row) trace.Row {
-	r.StartDate, r.EndDate = graphRangeStart, graphRangeEnd
+	r.StartDateText, r.EndDateText = "2026-01-21T14:00:00Z", "2026-01-21T14:15:00Z"
+	r.StartDate, r.EndDate = mustTime(time.RFC3339, r.StartDateText), mustTime(time.RFC3339, r.EndDateText)
 	r.Received = mustTime(time.RFC3339Nano, r.ReceivedText)
 	return r
 }

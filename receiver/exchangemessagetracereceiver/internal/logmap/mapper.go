@@ -24,8 +24,6 @@ type Mapper struct {
 	opts Options
 	json jsonWriter
 	body mapWriter
-	// The legacy range bounds of Graph rows, formatted once per range.
-	startText, endText formattedTime
 }
 
 // New returns a Mapper for opts.
