@@ -30,7 +30,9 @@ type fileConfig struct {
 	Domain             string             `json:"domain"`
 	RowsFile           string             `json:"rows_file"` // explicit rows (JSON array or API response)
 
-	RateLimit      int                `json:"rate_limit"`
+	// RateLimit: requests per tenant per window; absent means 100, 0 turns
+	// the quota off.
+	RateLimit      *int               `json:"rate_limit"`
 	RateWindow     simulator.Duration `json:"rate_window"`
 	RetryAfter     simulator.Duration `json:"retry_after"`
 	AccessTokenTTL simulator.Duration `json:"access_token_ttl"`
@@ -78,7 +80,7 @@ func (c fileConfig) simConfig(now time.Time) (simulator.Config, error) {
 	cfg := simulator.Config{
 		Seed: c.Seed, TenantID: c.TenantID, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
 		RedirectURI: c.RedirectURI, AccessTokenTTL: time.Duration(c.AccessTokenTTL),
-		RateLimit: c.RateLimit, RateWindow: time.Duration(c.RateWindow), RetryAfter: time.Duration(c.RetryAfter),
+		RateWindow: time.Duration(c.RateWindow), RetryAfter: time.Duration(c.RetryAfter),
 		LegacyVerbose: c.LegacyVerbose, Faults: c.Faults,
 		HTTPSAddr: c.HTTPSAddr, HTTPAddr: c.HTTPAddr, CertDir: c.Dir,
 		Model: simulator.ModelConfig{
@@ -87,6 +89,12 @@ func (c fileConfig) simConfig(now time.Time) (simulator.Config, error) {
 			ChangingFraction: c.ChangingFraction, MaxChangeDelay: time.Duration(c.MaxChangeDelay),
 			Organization: c.Organization, Domain: c.Domain,
 		},
+	}
+	if c.RateLimit != nil {
+		cfg.RateLimit = *c.RateLimit
+		if cfg.RateLimit == 0 {
+			cfg.RateLimit = -1 // the simulator reads 0 as "default"
+		}
 	}
 	if c.RowsFile != "" {
 		data, err := os.ReadFile(c.RowsFile)

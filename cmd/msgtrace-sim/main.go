@@ -60,7 +60,7 @@ func parseArgs(args []string) (fileConfig, error) {
 	maxVis := fs.Duration("max-visibility-delay", 0, "longest visibility delay (default 30m)")
 	maxChange := fs.Duration("max-change-delay", 0, "longest status change delay (default 1h)")
 	fs.StringVar(&flagged.RowsFile, "rows", "", "JSON file of explicit rows (array or API response)")
-	fs.IntVar(&flagged.RateLimit, "rate-limit", 0, "requests per tenant per rate window (default 100; negative: off)")
+	rateLimit := fs.Int("rate-limit", 100, "requests per tenant per rate window (0: no quota)")
 	rateWindow := fs.Duration("rate-window", 0, "rolling quota window (default 5m)")
 	retryAfter := fs.Duration("retry-after", 0, "fixed Retry-After of 429s (default: until the window frees)")
 	tokenTTL := fs.Duration("token-ttl", 0, "access token lifetime (default 1h)")
@@ -103,7 +103,7 @@ func parseArgs(args []string) (fileConfig, error) {
 		case "rows":
 			c.RowsFile = flagged.RowsFile
 		case "rate-limit":
-			c.RateLimit = flagged.RateLimit
+			c.RateLimit = rateLimit
 		case "rate-window":
 			c.RateWindow = simulator.Duration(*rateWindow)
 		case "retry-after":
