@@ -1,0 +1,231 @@
+package exchangemessagetracereceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/window"
+)
+
+// maxSkipTokenRestarts bounds how often one range is restarted from its first
+// page after the API refused its own nextLink (a known Graph defect).
+const maxSkipTokenRestarts = 3
+
+// collector runs the two passes over one Source: the live pass reads new
+// time, the settling pass re-reads time once it is final. It is driven by
+// the receiver's poll loop, one poll at a time.
+type collector struct {
+	cfg       *Config
+	source    trace.Source
+	store     *checkpoint.Store
+	mapper    *logmap.Mapper
+	next      consumer.Logs
+	obs       *receiverhelper.ObsReport
+	telemetry *metadata.TelemetryBuilder
+	logger    *zap.Logger
+	resource  pcommon.Resource
+	now       func() time.Time
+}
+
+// poll runs the live pass up to now - delay, then the settling pass when
+// enough settled time has accumulated, then forgets keys no range will
+// need again.
+func (c *collector) poll(ctx context.Context) error {
+	now := c.now()
+	c.initCursors(ctx, now)
+
+	liveEnd := window.LiveEnd(now, c.cfg.Delay)
+	err := c.runPass(ctx, checkpoint.Live, liveEnd)
+	c.recordLag(ctx, liveEnd)
+	if err != nil {
+		return err
+	}
+	if c.cfg.Settle > 0 {
+		settle := c.store.Cursor(checkpoint.Settle)
+		end := window.SettleEnd(c.now(), c.cfg.Settle, c.store.Cursor(checkpoint.Live).At)
+		if settle.Range != nil || end.Sub(settle.At) >= window.SettleStep(c.cfg.Settle) {
+			if err := c.runPass(ctx, checkpoint.Settle, end); err != nil {
+				return err
+			}
+		}
+	}
+	return c.store.Prune(ctx, c.pruneBefore())
+}
+
+// initCursors places the cursors of a first run, and moves cursors that an
+// outage left behind Microsoft's retention edge.
+func (c *collector) initCursors(ctx context.Context, now time.Time) {
+	live, settle := c.store.Cursor(checkpoint.Live), c.store.Cursor(checkpoint.Settle)
+	if live.At.IsZero() && live.Range == nil {
+		start, clamped := window.InitialStart(now, c.cfg.InitialLookback)
+		if clamped {
+			c.logger.Warn("initial_lookback reaches past the 90 days Microsoft keeps; starting at the oldest time the API accepts",
+				zap.Duration("initial_lookback", c.cfg.InitialLookback), zap.Time("start", start))
+		}
+		live.At, settle.At = start, start
+		c.logger.Info("first run: collecting from initial_lookback", zap.Time("start", start))
+		c.save(ctx)
+		return
+	}
+	for _, cur := range []*checkpoint.Cursor{live, settle} {
+		if at, moved := window.ClampToRetention(cur.At, now); moved && cur.Range == nil {
+			c.logger.Error("the cursor is older than the 90 days Microsoft keeps: rows before the new start are no longer available and are lost",
+				zap.Time("cursor", cur.At), zap.Time("new_start", at))
+			cur.At = at
+		}
+	}
+}
+
+// pruneBefore is the oldest time a range still to be read may start at:
+// keys of rows received before it can no longer match anything.
+func (c *collector) pruneBefore() time.Time {
+	oldest := c.store.Cursor(checkpoint.Live).At
+	if c.cfg.Settle > 0 {
+		if s := c.store.Cursor(checkpoint.Settle).At; s.Before(oldest) {
+			oldest = s
+		}
+	}
+	return oldest
+}
+
+// runPass reads the pass's ranges up to end, oldest first, resuming a range
+// left in flight. It stops at the first failure, with the cursor on the
+// last delivered page.
+func (c *collector) runPass(ctx context.Context, pass checkpoint.Pass, end time.Time) error {
+	cur := c.store.Cursor(pass)
+	restarts := 0
+	for {
+		if cur.Range == nil {
+			ranges := window.Split(cur.At, end, c.cfg.maxWindow())
+			if len(ranges) == 0 {
+				return nil
+			}
+			cur.Range = &checkpoint.InFlight{Start: ranges[0].Start, End: ranges[0].End}
+		}
+		r := trace.Range{Start: cur.Range.Start, End: cur.Range.End}
+		readAt := c.now()
+		err := c.source.FetchPages(ctx, r, cur.Range.NextLink, func(p *trace.Page) error {
+			return c.deliver(ctx, pass, r, readAt, p)
+		})
+		if kind, ok := trace.KindOf(err); ok && kind == trace.KindBadSkipToken && restarts < maxSkipTokenRestarts {
+			restarts++
+			c.logger.Warn("the API refused its own next-page link; reading the range again from its first page (rows already delivered are skipped)",
+				zap.String("pass", string(pass)), zap.Time("start", r.Start), zap.Time("end", r.End), zap.Error(err))
+			cur.Range.NextLink = ""
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if cur.Range != nil { // the source returned without a last page
+			c.finishRange(pass, r, readAt)
+			c.save(ctx)
+		}
+		restarts = 0
+	}
+}
+
+// deliver filters one page through the emitted-row keys, sends what is new
+// to the pipeline and, only once the pipeline accepted it, records the
+// page's keys and the pass's position in one storage write.
+func (c *collector) deliver(ctx context.Context, pass checkpoint.Pass, r trace.Range, readAt time.Time, page *trace.Page) error {
+	if page.Malformed > 0 {
+		c.telemetry.ReceiverExchangeMessageTraceRowsMalformed.Add(ctx, int64(page.Malformed))
+		c.logger.Warn("skipped malformed rows", zap.Int("rows", page.Malformed), zap.Errors("reasons", page.MalformedErrors))
+	}
+	txn := c.store.Keys.Begin()
+	logs := plog.NewLogs()
+	rl := logs.ResourceLogs().AppendEmpty()
+	c.resource.CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	records := sl.LogRecords()
+	records.EnsureCapacity(len(page.Rows))
+	observed := pcommon.NewTimestampFromTime(c.now())
+	api := c.source.API()
+	duplicates := 0
+	for i := range page.Rows {
+		row := &page.Rows[i]
+		emit, previous := txn.Admit(row)
+		if !emit {
+			duplicates++
+			continue
+		}
+		c.mapper.Append(records, row, api, observed, previous)
+	}
+	if duplicates > 0 {
+		c.telemetry.ReceiverExchangeMessageTraceRowsDeduplicated.Add(ctx, int64(duplicates))
+	}
+	if n := records.Len(); n > 0 {
+		obsCtx := c.obs.StartLogsOp(ctx)
+		err := c.next.ConsumeLogs(obsCtx, logs)
+		c.obs.EndLogsOp(obsCtx, metadata.Type.String(), n, err)
+		if err != nil {
+			return fmt.Errorf("the pipeline refused %d rows (the cursor stays; the page is read again on the next attempt): %w", n, err)
+		}
+		c.telemetry.ReceiverExchangeMessageTraceRowsEmitted.Add(ctx, int64(n), metric.WithAttributes(attribute.String("pass", string(pass))))
+	}
+	cur := c.store.Cursor(pass)
+	cur.Range.Pages++
+	cur.Range.NextLink = page.NextLink
+	if page.NextLink == "" {
+		c.finishRange(pass, r, readAt)
+	}
+	if err := c.store.CommitPage(ctx, txn); err != nil {
+		return err
+	}
+	return nil
+}
+
+// finishRange moves the pass's cursor to the range end. A live range read
+// when it was already `settle` old needs no re-read: the settling cursor
+// follows it, so a backfill is not read twice.
+func (c *collector) finishRange(pass checkpoint.Pass, r trace.Range, readAt time.Time) {
+	cur := c.store.Cursor(pass)
+	cur.At, cur.Range = r.End, nil
+	if pass != checkpoint.Live {
+		return
+	}
+	settle := c.store.Cursor(checkpoint.Settle)
+	if settle.Range == nil && !settle.At.Before(r.Start) && settle.At.Before(r.End) &&
+		(c.cfg.Settle == 0 || readAt.Sub(r.End) >= c.cfg.Settle) {
+		settle.At = r.End
+	}
+}
+
+func (c *collector) save(ctx context.Context) {
+	if err := c.store.Save(ctx); err != nil {
+		c.logger.Error("could not save the checkpoint", zap.Error(err))
+	}
+}
+
+// recordLag reports how far the live cursor is behind now and behind the
+// newest time it may reach.
+func (c *collector) recordLag(ctx context.Context, liveEnd time.Time) {
+	at := c.store.Cursor(checkpoint.Live).At
+	c.telemetry.ReceiverExchangeMessageTraceCursorLag.Record(ctx, c.now().Sub(at).Seconds())
+	c.telemetry.ReceiverExchangeMessageTraceBacklog.Record(ctx, max(liveEnd.Sub(at), 0).Seconds())
+}
+
+// isOperatorError tells failures that need the operator (credentials,
+// permissions) from those that heal by themselves.
+func isOperatorError(err error) bool {
+	kind, ok := trace.KindOf(err)
+	return ok && (kind == trace.KindAuth || kind == trace.KindPermission || kind == trace.KindBadRequest)
+}
+
+var errNotStarted = errors.New("receiver not started")

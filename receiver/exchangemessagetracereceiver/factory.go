@@ -1,0 +1,46 @@
+package exchangemessagetracereceiver
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/receiver"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
+)
+
+// NewFactory returns the factory of the exchange_message_trace receiver.
+func NewFactory() receiver.Factory {
+	return receiver.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		receiver.WithLogs(createLogsReceiver, metadata.LogsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	httpCfg := confighttp.NewDefaultClientConfig()
+	// A 5000-row page takes Microsoft 2-4 s; leave room for slow days.
+	httpCfg.Timeout = 60 * time.Second
+	return &Config{
+		API:              apiGraph,
+		ClientConfig:     httpCfg,
+		InitialLookback:  24 * time.Hour,
+		Delay:            5 * time.Minute,
+		Settle:           24 * time.Hour,
+		PollInterval:     5 * time.Minute,
+		PageSize:         maxPageSize,
+		MaxRequestsPer5m: 80,
+		RetryOnFailure:   configretry.NewDefaultBackOffConfig(),
+		FieldNames:       "api",
+		BodyFormat:       "map",
+	}
+}
+
+func createLogsReceiver(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+	return newReceiver(set, cfg.(*Config), next)
+}

@@ -1,0 +1,166 @@
+// Package checkpoint persists what the receiver has delivered: the live and
+// settling cursors, the range in flight with its next page link, and the keys
+// of emitted rows. Everything a page changes is written in one storage batch,
+// after the pipeline accepted the page, so a crash leaves either the old or
+// the new state, never a mix.
+package checkpoint
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+)
+
+// stateVersion changes when the stored layout does.
+const stateVersion = 1
+
+// Pass names one of the two readers of the API.
+type Pass string
+
+const (
+	// Live reads new time up to now - delay.
+	Live Pass = "live"
+	// Settle re-reads time once it is `settle` old, for late rows and final statuses.
+	Settle Pass = "settle"
+)
+
+// InFlight is a range being read: where to resume after a failure or restart.
+type InFlight struct {
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	NextLink string    `json:"next_link,omitempty"`
+	Pages    int       `json:"pages"`
+}
+
+// Cursor is one pass's progress: everything up to At (inclusive) has been
+// delivered; Range is the range after it being read, if any.
+type Cursor struct {
+	At    time.Time `json:"at"`
+	Range *InFlight `json:"range,omitempty"`
+}
+
+// State is the persisted record (keys are stored apart, in chunks).
+type State struct {
+	Version int               `json:"version"`
+	Live    Cursor            `json:"live"`
+	Settle  Cursor            `json:"settle"`
+	Chunks  map[int64]int     `json:"chunks"` // key bucket -> number of chunks stored
+	Extra   map[string]string `json:"extra,omitempty"`
+}
+
+// Store is the receiver's checkpoint over a storage client.
+type Store struct {
+	client storage.Client
+	prefix string
+	State  State
+	Keys   *Keys
+}
+
+// Open loads the checkpoint stored under prefix (one per tenant and API, so
+// that a storage extension shared by several receivers keeps them apart).
+func Open(ctx context.Context, client storage.Client, prefix string) (*Store, error) {
+	s := &Store{client: client, prefix: prefix, Keys: newKeys(), State: State{Version: stateVersion, Chunks: map[int64]int{}}}
+	raw, err := client.Get(ctx, s.stateKey())
+	if err != nil {
+		return nil, fmt.Errorf("reading the checkpoint from storage: %w", err)
+	}
+	if raw == nil {
+		return s, nil
+	}
+	if err := json.Unmarshal(raw, &s.State); err != nil {
+		return nil, fmt.Errorf("the stored checkpoint %q is corrupt (%w): delete the storage directory's file for this receiver to start over from initial_lookback", s.stateKey(), err)
+	}
+	if s.State.Version != stateVersion {
+		return nil, fmt.Errorf("the stored checkpoint has layout version %d, this build reads %d", s.State.Version, stateVersion)
+	}
+	if s.State.Chunks == nil {
+		s.State.Chunks = map[int64]int{}
+	}
+	for bucket, n := range s.State.Chunks {
+		for i := 0; i < n; i++ {
+			chunk, err := client.Get(ctx, s.chunkKey(bucket, i))
+			if err != nil {
+				return nil, fmt.Errorf("reading emitted-row keys from storage: %w", err)
+			}
+			s.Keys.load(bucket, chunk)
+		}
+	}
+	return s, nil
+}
+
+func (s *Store) stateKey() string { return s.prefix + "/state" }
+
+func (s *Store) chunkKey(bucket int64, i int) string {
+	return s.prefix + "/keys/" + strconv.FormatInt(bucket, 10) + "/" + strconv.Itoa(i)
+}
+
+// Cursor returns the pass's cursor, for updating before a commit.
+func (s *Store) Cursor(p Pass) *Cursor {
+	if p == Settle {
+		return &s.State.Settle
+	}
+	return &s.State.Live
+}
+
+// CommitPage records, in one batch, an accepted page's keys and the pass's
+// new position (txn may be nil when the page emitted nothing). The keys are
+// applied in memory even when the write fails: the page was delivered, and
+// the next successful write carries the cursor forward.
+func (s *Store) CommitPage(ctx context.Context, txn *Txn) error {
+	var ops []*storage.Operation
+	if txn != nil {
+		for bucket, chunk := range txn.pending {
+			ops = append(ops, storage.SetOperation(s.chunkKey(bucket, s.State.Chunks[bucket]), chunk))
+			s.State.Chunks[bucket]++
+		}
+		txn.apply()
+	}
+	return s.write(ctx, ops)
+}
+
+// Prune forgets the keys of rows received before t (no range still to be
+// read reaches them) and deletes their chunks.
+func (s *Store) Prune(ctx context.Context, t time.Time) error {
+	dropped := s.Keys.pruneBefore(t)
+	for bucket := range s.State.Chunks {
+		if !time.Unix(bucket, 0).Add(bucketSpan).After(t) {
+			dropped = append(dropped, bucket)
+		}
+	}
+	if len(dropped) == 0 {
+		return nil
+	}
+	var ops []*storage.Operation
+	seen := map[int64]bool{}
+	for _, bucket := range dropped {
+		if seen[bucket] {
+			continue
+		}
+		seen[bucket] = true
+		for i := 0; i < s.State.Chunks[bucket]; i++ {
+			ops = append(ops, storage.DeleteOperation(s.chunkKey(bucket, i)))
+		}
+		delete(s.State.Chunks, bucket)
+	}
+	return s.write(ctx, ops)
+}
+
+// Save writes the state record alone (cursor moves without keys).
+func (s *Store) Save(ctx context.Context) error { return s.write(ctx, nil) }
+
+// write sets the state record together with ops, in one batch.
+func (s *Store) write(ctx context.Context, ops []*storage.Operation) error {
+	raw, err := json.Marshal(&s.State)
+	if err != nil {
+		return err
+	}
+	ops = append(ops, storage.SetOperation(s.stateKey(), raw))
+	if err := s.client.Batch(ctx, ops...); err != nil {
+		return fmt.Errorf("writing the checkpoint to storage: %w", err)
+	}
+	return nil
+}

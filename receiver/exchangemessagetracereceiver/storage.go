@@ -1,0 +1,34 @@
+package exchangemessagetracereceiver
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.uber.org/zap"
+)
+
+type storageCloser = storage.Client
+
+// openStorage returns the storage extension's client for this receiver, or
+// a client that keeps nothing when no `storage` is configured.
+func openStorage(ctx context.Context, host component.Host, id *component.ID, self component.ID, logger *zap.Logger) (storage.Client, error) {
+	if id == nil {
+		logger.Warn("no storage extension configured: the cursor and the keys of emitted rows live in memory only, so a restart starts again from initial_lookback and repeats rows; set `storage: file_storage` for production")
+		return storage.NewNopClient(), nil
+	}
+	ext, ok := host.GetExtensions()[*id]
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q is not configured: add it under `extensions:` and `service.extensions:` (e.g. file_storage)", id)
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q is not a storage extension (use file_storage or db_storage)", id)
+	}
+	client, err := se.GetClient(ctx, component.KindReceiver, self, "")
+	if err != nil {
+		return nil, fmt.Errorf("storage: opening extension %q: %w", id, err)
+	}
+	return client, nil
+}
