@@ -1,0 +1,118 @@
+package graph
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+)
+
+func TestMalformedRows(t *testing.T) {
+	const good = `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z"}`
+	tests := []struct {
+		row    string
+		reason string // empty: the row is good
+	}{
+		{row: good},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","unknown":{"nested":[1,{"x":null}]},"flag":true}`},
+		{row: `{"recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z"}`, reason: "id is missing or empty"},
+		{row: `{"id":"","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z"}`, reason: "id is missing or empty"},
+		{row: `{"id":null,"recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z"}`, reason: "id is missing or empty"},
+		{row: `{"id":"a","receivedDateTime":"2026-01-21T14:12:34Z"}`, reason: "recipientAddress is missing or empty"},
+		{row: `{"id":"a","recipientAddress":"r@x"}`, reason: "receivedDateTime is missing"},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-02-30T00:00:00Z"}`, reason: `receivedDateTime "2026-02-30T00:00:00Z" is not a time`},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":1769004754}`, reason: "receivedDateTime is not a string"},
+		{row: `{"id":7,"recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z"}`, reason: "id is a number, not a string"},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","size":"12"}`, reason: "size is not a number"},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","size":1.5}`, reason: "size is not an integer"},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","subject":false}`, reason: "subject has the wrong type"},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","status":["delivered"]}`, reason: "status has the wrong type"},
+		{row: `"not an object"`, reason: "row is not a JSON object"},
+		{row: `null`, reason: "row is not a JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.row, func(t *testing.T) {
+			body := `{"value":[` + good + `,` + tt.row + `,` + good + `]}`
+			page, err := newPageDecoder(testRange, 10).Decode([]byte(body), nil)
+			require.NoError(t, err)
+			if tt.reason == "" {
+				assert.Len(t, page.Rows, 3)
+				assert.Zero(t, page.Malformed)
+				assert.Equal(t, tt.row, string(page.Rows[1].Raw))
+				return
+			}
+			assert.Len(t, page.Rows, 2, "the rest of the page survives")
+			assert.Equal(t, 1, page.Malformed)
+			require.Len(t, page.MalformedErrors, 1)
+			assert.Equal(t, "row 1: "+tt.reason, page.MalformedErrors[0].Error())
+			assert.Equal(t, int64(2), page.Rows[1].Index)
+		})
+	}
+}
+
+func TestMalformedErrorsAreCapped(t *testing.T) {
+	body := `{"value":[`
+	for i := range 50 {
+		if i > 0 {
+			body += ","
+		}
+		body += `{"id":"a"}`
+	}
+	body += `]}`
+	page, err := newPageDecoder(testRange, 10).Decode([]byte(body), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 50, page.Malformed)
+	assert.Len(t, page.MalformedErrors, 5)
+}
+
+func TestDecodeKeepsPositionsOnFailure(t *testing.T) {
+	d := newPageDecoder(testRange, 10)
+	_, err := d.Decode([]byte(`{"value":[{"id":"a","recipientAddress":"r","receivedDateTime":"2026-01-21T14:12:34Z"},{"id":`), nil)
+	require.Error(t, err)
+	page, err := d.Decode([]byte(`{"value":[{"id":"a","recipientAddress":"r","receivedDateTime":"2026-01-21T14:12:34Z"}]}`), nil)
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), page.Rows[0].Index, "a failed decode (retried) does not advance positions")
+}
+
+func TestPageShapes(t *testing.T) {
+	tests := []struct {
+		body string
+		ok   bool
+	}{
+		{body: `{"value":[]}`, ok: true},
+		{body: ` {"@odata.nextLink":null,"value":[]} `, ok: true},
+		{body: `{}`},
+		{body: `{"error":{"code":"x","message":"y"}}`},
+		{body: `[]`},
+		{body: `{"value":[]} trailing`},
+		{body: `{"value":[]`},
+	}
+	for _, tt := range tests {
+		_, err := newPageDecoder(testRange, 10).Decode([]byte(tt.body), nil)
+		assert.Equal(t, tt.ok, err == nil, "%s: %v", tt.body, err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, name := range []string{"page1.json", "page2.json", "page3.json", "error_400_window.json", "signin.html"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		require.NoError(f, err)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		page, err := newPageDecoder(testRange, 10).Decode(body, nil)
+		if err != nil {
+			return
+		}
+		for _, r := range page.Rows {
+			require.NotEmpty(t, r.ID)
+			require.NotEmpty(t, r.RecipientAddress)
+			require.NotEmpty(t, r.Raw)
+			var _ trace.Row = r
+		}
+	})
+}
