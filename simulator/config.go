@@ -27,7 +27,8 @@ type Config struct {
 	Rows []Row
 
 	// RateLimit is the per-tenant number of Graph and legacy requests
-	// allowed in any rolling RateWindow (default 100; negative disables).
+	// allowed in any rolling RateWindow: 0 means the default 100, a
+	// negative value turns the quota off.
 	RateLimit  int
 	RateWindow time.Duration
 	// RetryAfter, when > 0, is the Retry-After every 429 carries; otherwise
@@ -57,7 +58,8 @@ type Config struct {
 	Now func() time.Time
 }
 
-// ModelConfig describes the synthetic mail flow.
+// ModelConfig describes the synthetic mail flow. For the fractions, 0
+// means the default and a negative value means none.
 type ModelConfig struct {
 	// RowsPerDay is the mean number of rows (message x recipient) per day;
 	// 0 disables the model (only Config.Rows are served).
@@ -66,6 +68,12 @@ type ModelConfig struct {
 	// To, when set, the end (default: none, rows keep arriving).
 	From time.Time
 	To   time.Time
+
+	// DailySwing in [0, 1) makes the rate follow the working day: the
+	// hourly rate is RowsPerDay/24 * (1 + DailySwing*sin(...)), peaking at
+	// 15:00 UTC and lowest at 03:00 UTC; the daily total is unchanged.
+	// 0 (the default) is a flat rate.
+	DailySwing float64
 
 	// MultiRecipientFraction of messages have 2..MaxRecipients recipients.
 	MultiRecipientFraction float64 // default 0.15

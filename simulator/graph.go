@@ -54,7 +54,7 @@ func (s *Simulator) serveGraph(buf []byte, r *http.Request, now time.Time, plan 
 		pos = p
 	}
 
-	beta := strings.HasPrefix(r.URL.Path, "/beta/")
+	beta := strings.HasPrefix(strings.ToLower(r.URL.Path), "/beta/")
 	base := baseURL(r)
 	version := "v1.0"
 	if beta {

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ func (s *Simulator) serveLegacy(buf []byte, r *http.Request, now time.Time) resp
 	if !ok {
 		pos, ok = s.skipRows(qry, skip)
 		if !ok {
-			pos = position{Bucket: s.model.lowest - 1} // past the last row: empty page
+			pos = position{Bucket: math.MinInt64} // past the last row: an empty page
 		}
 	}
 

@@ -177,6 +177,11 @@ func TestLegacyErrors(t *testing.T) {
 			}
 		})
 	}
+	// A skiptoken past the last row is an empty last page.
+	r0 := get(t, legacyURL(s.HTTPURL, filter, "&$skiptoken=999998"), tok)
+	if !strings.Contains(string(r0.body), `"value":[]`) || strings.Contains(string(r0.body), "nextLink") {
+		t.Fatalf("skiptoken past the end: %s", r0.body)
+	}
 	// A status filter selects by the legacy spelling.
 	r := get(t, legacyURL(s.HTTPURL, filter+" and Status eq 'Failed'", ""), tok)
 	var p struct{ Value []map[string]any }

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"math"
 	"slices"
 	"sort"
 	"time"
@@ -113,7 +114,7 @@ func (m *model) bucket(b int64, buf []Row) []Row {
 
 func (m *model) generate(b int64, buf []Row) []Row {
 	r := newRNG(m.seed, uint64(b))
-	n := r.poisson(m.lambda)
+	n := r.poisson(m.lambdaAt(b))
 	if n == 0 {
 		return buf
 	}
@@ -133,4 +134,15 @@ func (m *model) generate(b int64, buf []Row) []Row {
 		buf = m.message(b, j, received, buf)
 	}
 	return buf
+}
+
+// lambdaAt is bucket b's mean message count, with the daily swing.
+func (m *model) lambdaAt(b int64) float64 {
+	swing := min(max(m.cfg.DailySwing, 0), 0.99)
+	if swing == 0 {
+		return m.lambda
+	}
+	mid := m.bucketStart(b).Add(m.width / 2)
+	hours := float64(mid.Hour()) + float64(mid.Minute())/60 + float64(mid.Second())/3600
+	return m.lambda * (1 + swing*math.Sin(2*math.Pi*(hours-9)/24))
 }

@@ -165,3 +165,14 @@ func TestExplicitRowBehaviour(t *testing.T) {
 		}
 	}
 }
+
+func TestDailySwing(t *testing.T) {
+	day := time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)
+	m := newModel(5, ModelConfig{RowsPerDay: 48000, DailySwing: 0.8, From: day.Add(-time.Hour)}.withDefaults(testNow), nil)
+	peak := len(m.truth(day.Add(14*time.Hour), day.Add(16*time.Hour), testNow))
+	trough := len(m.truth(day.Add(2*time.Hour), day.Add(4*time.Hour), testNow))
+	total := len(m.truth(day, day.Add(24*time.Hour-time.Nanosecond), testNow))
+	if peak < 5*trough || math.Abs(float64(total)-48000) > 2000 {
+		t.Fatalf("peak %d, trough %d, day %d", peak, trough, total)
+	}
+}

@@ -156,7 +156,7 @@ func (s *Simulator) Handler() http.Handler {
 		p := r.URL.Path
 		lp := strings.ToLower(p)
 		switch {
-		case p == "/v1.0/admin/exchange/tracing/messageTraces" || p == "/beta/admin/exchange/tracing/messageTraces":
+		case lp == "/v1.0/admin/exchange/tracing/messagetraces" || lp == "/beta/admin/exchange/tracing/messagetraces":
 			s.serveAPI(w, r, endpointGraph)
 		case lp == "/ecp/reportingwebservice/reporting.svc/messagetrace":
 			s.serveAPI(w, r, endpointLegacy)

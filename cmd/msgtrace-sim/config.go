@@ -22,6 +22,7 @@ type fileConfig struct {
 
 	RowsPerDay         float64            `json:"rows_per_day"`
 	Days               float64            `json:"days"` // history generated before start
+	DailySwing         float64            `json:"daily_swing"`
 	DelayedFraction    float64            `json:"delayed_fraction"`
 	MaxVisibilityDelay simulator.Duration `json:"max_visibility_delay"`
 	ChangingFraction   float64            `json:"changing_fraction"`
@@ -48,7 +49,7 @@ type fileConfig struct {
 
 func defaultConfig() fileConfig {
 	return fileConfig{
-		Seed: 1, RowsPerDay: 10000, Days: 15,
+		Seed: 1, RowsPerDay: 10000, Days: 15, DailySwing: 0.5,
 		HTTPSAddr: "127.0.0.1:18443", HTTPAddr: "127.0.0.1:18081", SumoAddr: "127.0.0.1:18080",
 		Dir: ".msgtrace-sim",
 	}
@@ -84,7 +85,7 @@ func (c fileConfig) simConfig(now time.Time) (simulator.Config, error) {
 		LegacyVerbose: c.LegacyVerbose, Faults: c.Faults,
 		HTTPSAddr: c.HTTPSAddr, HTTPAddr: c.HTTPAddr, CertDir: c.Dir,
 		Model: simulator.ModelConfig{
-			RowsPerDay: c.RowsPerDay, From: now.Add(-time.Duration(c.Days * float64(24*time.Hour))),
+			RowsPerDay: c.RowsPerDay, DailySwing: c.DailySwing, From: now.Add(-time.Duration(c.Days * float64(24*time.Hour))),
 			DelayedFraction: c.DelayedFraction, MaxVisibilityDelay: time.Duration(c.MaxVisibilityDelay),
 			ChangingFraction: c.ChangingFraction, MaxChangeDelay: time.Duration(c.MaxChangeDelay),
 			Organization: c.Organization, Domain: c.Domain,

@@ -55,6 +55,7 @@ func parseArgs(args []string) (fileConfig, error) {
 	fs.StringVar(&flagged.ClientSecret, "client-secret", "", "client secret (default a fixed test value)")
 	fs.Float64Var(&flagged.RowsPerDay, "rows-per-day", c.RowsPerDay, "mean rows per day (0: only -rows)")
 	fs.Float64Var(&flagged.Days, "days", c.Days, "days of history before start")
+	fs.Float64Var(&flagged.DailySwing, "daily-swing", c.DailySwing, "daily rate swing in [0,1): 0 is a flat rate")
 	fs.Float64Var(&flagged.DelayedFraction, "delayed-fraction", 0, "fraction of rows that appear late (default 0.1; negative: none)")
 	fs.Float64Var(&flagged.ChangingFraction, "changing-fraction", 0, "fraction of rows whose status changes (default 0.1; negative: none)")
 	maxVis := fs.Duration("max-visibility-delay", 0, "longest visibility delay (default 30m)")
@@ -92,6 +93,8 @@ func parseArgs(args []string) (fileConfig, error) {
 			c.RowsPerDay = flagged.RowsPerDay
 		case "days":
 			c.Days = flagged.Days
+		case "daily-swing":
+			c.DailySwing = flagged.DailySwing
 		case "delayed-fraction":
 			c.DelayedFraction = flagged.DelayedFraction
 		case "changing-fraction":
@@ -163,8 +166,9 @@ func serve(ctx context.Context, c fileConfig, out io.Writer) error {
 		Authority: sim.HTTPSURL + "/" + eff.TenantID,
 		Admin:     sim.HTTPURL + "/admin/",
 	}
+	var sink *sumosink.Sink
 	if c.SumoAddr != "" {
-		sink, err := sumosink.Start(sumosink.Config{Addr: c.SumoAddr})
+		sink, err = sumosink.Start(sumosink.Config{Addr: c.SumoAddr})
 		if err != nil {
 			return err
 		}
@@ -191,6 +195,12 @@ func serve(ctx context.Context, c fileConfig, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "  endpoints %s\n", filepath.Join(c.Dir, "endpoints.json"))
 	<-ctx.Done()
-	fmt.Fprintln(out, "msgtrace-sim: stopping")
+	cnt := sim.Counters()
+	fmt.Fprintf(out, "msgtrace-sim: stopping: %d Graph/legacy requests (peak %d per %s, %d throttled), rows served %v\n",
+		cnt.APIRequests, cnt.MaxAPIRequestsInWindow, time.Duration(cnt.RateWindow), cnt.Throttled, cnt.RowsServed)
+	if sink != nil {
+		st := sink.Stats()
+		fmt.Fprintf(out, "msgtrace-sim: sumo sink received %d lines in %d requests (%d refused)\n", st.Lines, st.Accepted, st.Rejected)
+	}
 	return nil
 }
