@@ -34,10 +34,20 @@ func (e *SyntaxError) Error() string {
 }
 
 // NewScanner returns a scanner positioned at the start of data.
-func NewScanner(data []byte) *Scanner { return &Scanner{data: data} }
+func NewScanner(data []byte) *Scanner {
+	s := &Scanner{}
+	s.Reset(data)
+	return s
+}
 
-// Reset points the scanner at a new document.
-func (s *Scanner) Reset(data []byte) { s.data, s.pos = data, 0 }
+// Reset points the scanner at a new document, past a UTF-8 byte order
+// mark if it has one (.NET services sometimes write it).
+func (s *Scanner) Reset(data []byte) {
+	s.data, s.pos = data, 0
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		s.pos = 3
+	}
+}
 
 // Pos is the offset of the next unread byte.
 func (s *Scanner) Pos() int { return s.pos }

@@ -303,3 +303,42 @@ func TestRetryDisabled(t *testing.T) {
 	assert.Equal(t, trace.KindTransient, kind)
 	assert.Len(t, srv.Requests(), 1)
 }
+
+func TestTransportFailures(t *testing.T) {
+	t.Run("timeout then success", func(t *testing.T) {
+		slow := func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-time.After(2 * time.Second):
+			case <-r.Context().Done():
+			}
+		}
+		srvSteps := []apitest.Step{slow, apitest.Respond(200, apitest.ReadFile(t, "page3.json"))}
+		hc := apitest.Client()
+		hc.Timeout = 100 * time.Millisecond
+		h := newHarness(t, hc, srvSteps...)
+		pages, err := h.fetch(t, "")
+		require.NoError(t, err)
+		assert.Len(t, pages, 1)
+		assert.Equal(t, []string{"transient", "ok"}, h.outcomes())
+		require.NotEmpty(t, h.logs.FilterMessageSnippet("retrying").All())
+		assert.Contains(t, h.logs.FilterMessageSnippet("retrying").All()[0].ContextMap()["error"], "timed out")
+	})
+	t.Run("connection refused", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.srv.Close()
+		_, err := h.fetch(t, "")
+		kind, ok := trace.KindOf(err)
+		require.True(t, ok)
+		assert.Equal(t, trace.KindTransient, kind)
+		assert.Contains(t, err.Error(), "request to Microsoft Graph (127.0.0.1:")
+		assert.Contains(t, err.Error(), "gave up after")
+		assert.NotContains(t, err.Error(), "$filter", "the URL is not repeated in the error")
+	})
+	t.Run("byte order mark", func(t *testing.T) {
+		h := newHarness(t, nil, apitest.Respond(200, "\xEF\xBB\xBF"+apitest.ReadFile(t, "page3.json")))
+		pages, err := h.fetch(t, "")
+		require.NoError(t, err)
+		require.Len(t, pages, 1)
+		assert.Len(t, pages[0].Rows, 1)
+	})
+}
