@@ -13,17 +13,21 @@ type endpoint int
 const (
 	endpointGraph endpoint = iota
 	endpointLegacy
+	endpointGraphDetails
 )
 
 func (e endpoint) String() string {
-	if e == endpointGraph {
+	switch e {
+	case endpointGraph:
 		return "graph"
+	case endpointGraphDetails:
+		return "graph_details"
 	}
 	return "legacy"
 }
 
 func (e endpoint) audience() string {
-	if e == endpointGraph {
+	if e != endpointLegacy {
 		return "https://graph.microsoft.com"
 	}
 	return "https://outlook.office365.com"
@@ -108,12 +112,12 @@ func (s *Simulator) decide(r *http.Request, ep endpoint, plan faultPlan, now tim
 		return response{status: status, contentType: "application/json", body: append(buf, body...)}
 	}
 	f := s.CurrentFaults()
-	if ep == endpointGraph && f.ServicePrincipalMissing {
+	if ep != endpointLegacy && f.ServicePrincipalMissing {
 		return graphError(buf, r, now, http.StatusUnauthorized, "Unauthorized",
 			"Service principal-less Authentication failed: the service principal for App ID 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373 was not found. Please create the service principal for this app in your tenant (New-MgServicePrincipal -AppId 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373) and wait for provisioning to complete.")
 	}
 	if f.PermissionMissing {
-		if ep == endpointGraph {
+		if ep != endpointLegacy {
 			return graphError(buf, r, now, http.StatusForbidden, "Forbidden",
 				"Missing role permissions on the request. API requires one of 'ExchangeMessageTrace.Read.All'. Roles on the request ''.")
 		}
@@ -145,8 +149,11 @@ func (s *Simulator) decide(r *http.Request, ep endpoint, plan faultPlan, now tim
 		s.counters.fault("html")
 		return response{status: http.StatusOK, contentType: "text/html; charset=utf-8", body: append(buf, signInPage...)}
 	}
-	if ep == endpointGraph {
+	switch ep {
+	case endpointGraph:
 		return s.serveGraph(buf, r, now, plan)
+	case endpointGraphDetails:
+		return s.serveDetails(buf, r, now)
 	}
 	return s.serveLegacy(buf, r, now)
 }
@@ -162,7 +169,7 @@ func (s *Simulator) throttled(buf []byte, r *http.Request, ep endpoint, now time
 }
 
 func (s *Simulator) apiError(buf []byte, r *http.Request, ep endpoint, now time.Time, status int, code, msg string) response {
-	if ep == endpointGraph {
+	if ep != endpointLegacy {
 		return graphError(buf, r, now, status, code, msg)
 	}
 	return legacyError(buf, status, msg)

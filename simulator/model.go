@@ -20,6 +20,7 @@ type model struct {
 	statuses   []Status
 	cumWeights []float64
 	static     map[int64][]Row
+	staticByID map[string][]Row
 	// lowest is the oldest bucket that can hold a row.
 	lowest int64
 }
@@ -36,7 +37,7 @@ var bucketWidths = []time.Duration{
 const targetMessagesPerBucket = 32
 
 func newModel(seed uint64, cfg ModelConfig, static []Row) *model {
-	m := &model{seed: seed, cfg: cfg, static: map[int64][]Row{}}
+	m := &model{seed: seed, cfg: cfg, static: map[int64][]Row{}, staticByID: map[string][]Row{}}
 	multi := min(max(cfg.MultiRecipientFraction, 0), 1)
 	m.meanRcpt = 1 + multi*(float64(2+cfg.MaxRecipients)/2-1)
 	msgsPerDay := max(cfg.RowsPerDay, 0) / m.meanRcpt
@@ -72,6 +73,7 @@ func newModel(seed uint64, cfg ModelConfig, static []Row) *model {
 		}
 		b := m.bucketOf(r.Received)
 		m.static[b] = append(m.static[b], r)
+		m.staticByID[r.ID] = append(m.staticByID[r.ID], r)
 	}
 	m.lowest = int64(1) << 62
 	if m.lambda > 0 {

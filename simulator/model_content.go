@@ -30,7 +30,7 @@ var (
 // sharing id, messageId, sender, subject and received time.
 func (m *model) message(b int64, j int, received time.Time, buf []Row) []Row {
 	r := newRNG(m.seed, uint64(b), uint64(j)+1)
-	id := guid(&r)
+	id := bucketGUID(&r, b)
 	nrcpt := 1
 	if r.chance(m.cfg.MultiRecipientFraction) {
 		nrcpt = 2 + r.intn(m.cfg.MaxRecipients-1)
@@ -130,6 +130,36 @@ func guid(r *rng) string {
 		b[i] = byte(x >> (8 * i))
 		b[8+i] = byte(y >> (8 * i))
 	}
+	return formatGUID(b)
+}
+
+// bucketGUID is a message trace id whose last 12 hex digits are the
+// bucket index: ids sort by time, as Exchange's do (their last group is
+// time-based too), and the detail endpoint finds a message's bucket from
+// its id alone.
+func bucketGUID(r *rng, bucket int64) string {
+	var b [16]byte
+	x, y := r.next(), r.next()
+	for i := range 8 {
+		b[i] = byte(x >> (8 * i))
+	}
+	b[8], b[9] = byte(y), byte(y>>8)
+	for i := range 6 {
+		b[15-i] = byte(uint64(bucket) >> (8 * i))
+	}
+	return formatGUID(b)
+}
+
+// bucketOfGUID undoes bucketGUID.
+func bucketOfGUID(id string) (int64, bool) {
+	if len(id) != 36 || id[23] != '-' {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(id[24:], 16, 64)
+	return int64(v), err == nil
+}
+
+func formatGUID(b [16]byte) string {
 	var s [36]byte
 	hex.Encode(s[0:8], b[0:4])
 	s[8] = '-'

@@ -158,6 +158,8 @@ func (s *Simulator) Handler() http.Handler {
 		switch {
 		case lp == "/v1.0/admin/exchange/tracing/messagetraces" || lp == "/beta/admin/exchange/tracing/messagetraces":
 			s.serveAPI(w, r, endpointGraph)
+		case (strings.HasPrefix(lp, "/v1.0"+detailsPrefix) || strings.HasPrefix(lp, "/beta"+detailsPrefix)) && strings.Contains(lp, "/getdetailsbyrecipient("):
+			s.serveAPI(w, r, endpointGraphDetails)
 		case lp == "/ecp/reportingwebservice/reporting.svc/messagetrace":
 			s.serveAPI(w, r, endpointLegacy)
 		case strings.HasPrefix(p, "/admin/"):

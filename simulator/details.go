@@ -1,0 +1,138 @@
+package simulator
+
+import (
+	"hash/fnv"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Graph's optional enrichment call:
+// GET /v1.0/admin/exchange/tracing/messageTraces/{id}/getDetailsByRecipient(recipientAddress='{smtp}')
+// It shares the tenant quota, auth and faults with the list call.
+
+const detailsPrefix = "/admin/exchange/tracing/messagetraces/"
+
+// parseDetailsPath returns the id and recipient of a details path.
+func parseDetailsPath(path string) (id, recipient string, ok bool) {
+	lp := strings.ToLower(path)
+	i := strings.Index(lp, detailsPrefix)
+	if i < 0 {
+		return "", "", false
+	}
+	rest := path[i+len(detailsPrefix):]
+	id, call, ok := strings.Cut(rest, "/")
+	if !ok {
+		return "", "", false
+	}
+	const fn = "getdetailsbyrecipient(recipientaddress="
+	if !strings.HasPrefix(strings.ToLower(call), fn) || !strings.HasSuffix(call, ")") {
+		return "", "", false
+	}
+	lit := call[len(fn) : len(call)-1]
+	if len(lit) < 2 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+		return "", "", false
+	}
+	return id, strings.ReplaceAll(lit[1:len(lit)-1], "''", "'"), true
+}
+
+// findRow returns the row with id and recipient, if it exists.
+func (m *model) findRow(id, recipient string) (Row, bool) {
+	for _, r := range m.staticByID[id] {
+		if strings.EqualFold(r.RecipientAddress, recipient) {
+			return r, true
+		}
+	}
+	b, ok := bucketOfGUID(id)
+	if !ok || m.lambda <= 0 {
+		return Row{}, false
+	}
+	for _, r := range m.generate(b, nil) {
+		if r.ID == id && strings.EqualFold(r.RecipientAddress, recipient) {
+			return r, true
+		}
+	}
+	return Row{}, false
+}
+
+func (s *Simulator) serveDetails(buf []byte, r *http.Request, now time.Time) response {
+	id, rcpt, ok := parseDetailsPath(r.URL.Path)
+	if !ok {
+		return graphError(buf, r, now, http.StatusBadRequest, "BadRequest", "Resource not found for the segment 'getDetailsByRecipient'.")
+	}
+	row, found := s.model.findRow(id, rcpt)
+	if !found || !row.visibleAt(now) || row.Received.After(now) {
+		return graphError(buf, r, now, http.StatusNotFound, "ResourceNotFound", "The message trace '"+id+"' for recipient '"+rcpt+"' was not found.")
+	}
+	version := "v1.0"
+	if strings.HasPrefix(strings.ToLower(r.URL.Path), "/beta/") {
+		version = "beta"
+	}
+	buf = append(buf, `{"@odata.context":`...)
+	buf = appendString(buf, baseURL(r)+"/"+version+"/$metadata#Collection(microsoft.graph.exchangeMessageTraceDetail)")
+	buf = append(buf, `,"value":[`...)
+	for i, ev := range detailEvents(&row, row.statusAt(now)) {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, `{"id":`...)
+		buf = appendString(buf, detailID(&row, i))
+		buf = append(buf, `,"messageId":`...)
+		buf = appendNullable(buf, row.MessageID, row.Nulls&NullMessageID != 0)
+		buf = append(buf, `,"dateTime":"`...)
+		buf = row.Received.Add(ev.after).UTC().AppendFormat(buf, graphTimeLayout)
+		buf = append(buf, `","event":`...)
+		buf = appendString(buf, ev.event)
+		buf = append(buf, `,"action":`...)
+		buf = appendNullable(buf, ev.action, ev.action == "")
+		buf = append(buf, `,"description":`...)
+		buf = appendString(buf, ev.description)
+		buf = append(buf, `,"data":`...)
+		buf = appendString(buf, `<root><MEP Name="Recipient" String="`+xmlEscape(row.RecipientAddress)+`"/><MEP Name="Event" String="`+ev.event+`"/></root>`)
+		buf = append(buf, '}')
+	}
+	buf = append(buf, `]}`...)
+	return response{status: http.StatusOK, contentType: graphContentType, body: buf, rows: 1}
+}
+
+type detailEvent struct {
+	event, action, description string
+	after                      time.Duration
+}
+
+// detailEvents tells the row's story as the status seen now has it.
+func detailEvents(r *Row, st Status) []detailEvent {
+	evs := []detailEvent{{event: "Receive", description: "Message received by: " + strings.ToUpper("BN8PR12MB"+r.ID[:4]) + ".namprd12.prod.outlook.com"}}
+	after := 900 * time.Millisecond
+	switch st {
+	case StatusDelivered:
+		if r.ToIP != "" {
+			evs = append(evs, detailEvent{event: "Send", description: "The message was sent to " + r.ToIP + ".", after: after})
+		} else {
+			evs = append(evs, detailEvent{event: "Deliver", description: "The message was successfully delivered.", after: after})
+		}
+	case StatusFailed:
+		evs = append(evs, detailEvent{event: "Fail", description: "Reason: [{LED=550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup};{MSG=};{FQDN=};{IP=};{LRT=}]", after: after})
+	case StatusExpanded:
+		evs = append(evs, detailEvent{event: "Expand", description: "The distribution group was expanded.", after: after})
+	case StatusQuarantined:
+		evs = append(evs, detailEvent{event: "Fail", action: "Quarantine", description: "The message was quarantined by policy.", after: after})
+	case StatusFilteredAsSpam:
+		evs = append(evs, detailEvent{event: "Deliver", action: "MoveToJmf", description: "The message was delivered to the Junk Email folder.", after: after})
+	default:
+		evs = append(evs, detailEvent{event: "Defer", description: "The message was deferred: the recipient server is not answering. Retrying.", after: after})
+	}
+	return evs
+}
+
+func detailID(r *Row, i int) string {
+	h := fnv.New64a()
+	h.Write([]byte(r.ID))
+	h.Write([]byte(r.RecipientAddress))
+	g := newRNG(h.Sum64(), uint64(i))
+	return guid(&g)
+}
+
+func xmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;").Replace(s)
+}
