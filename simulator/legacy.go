@@ -32,7 +32,7 @@ func (s *Simulator) serveLegacy(buf []byte, r *http.Request, now time.Time) resp
 		}
 		top = n
 	}
-	qry, key, msg := s.legacyQuery(q.Get("$filter"), now)
+	qry, echo, key, msg := s.legacyQuery(q.Get("$filter"), now)
 	if msg != "" {
 		return legacyError(buf, http.StatusBadRequest, msg)
 	}
@@ -57,7 +57,7 @@ func (s *Simulator) serveLegacy(buf []byte, r *http.Request, now time.Time) resp
 
 	verbose := s.cfg.LegacyVerbose || strings.Contains(r.Header.Get("Accept"), "odata=verbose")
 	base := baseURL(r)
-	meta := legacyRowMeta{Organization: s.cfg.Model.Organization, StartDate: qry.Start, EndDate: qry.End,
+	meta := legacyRowMeta{Organization: s.cfg.Model.Organization, StartDate: echo.Start, EndDate: echo.End,
 		Index: int64(skip), Verbose: verbose, BaseURL: base}
 	if verbose {
 		buf = append(buf, `{"d":{"results":[`...)
@@ -97,9 +97,26 @@ func (s *Simulator) serveLegacy(buf []byte, r *http.Request, now time.Time) resp
 	return response{status: http.StatusOK, contentType: ct, body: buf, rows: n}
 }
 
-// legacyQuery parses the report's filter; key identifies the query for the
+// legacyQuery parses the report's filter. echo holds the window as asked
+// (rows repeat it in StartDate/EndDate); key identifies the query for the
 // skiptoken position cache.
-func (s *Simulator) legacyQuery(filter string, now time.Time) (query, string, string) {
+func (s *Simulator) legacyQuery(filter string, now time.Time) (q, echo query, key, msg string) {
+	q, key, msg = s.parseLegacyFilter(filter, now)
+	echo = q
+	if msg != "" {
+		return
+	}
+	// Older rows are gone: the report silently returns what it still has.
+	if oldest := now.Add(-s.cfg.LegacyRetention); q.Start.Before(oldest) {
+		q.Start = oldest
+		if q.End.Before(oldest) {
+			q.End = oldest
+		}
+	}
+	return q, echo, q.Start.Format(time.RFC3339Nano) + "|" + q.End.Format(time.RFC3339Nano) + key, ""
+}
+
+func (s *Simulator) parseLegacyFilter(filter string, now time.Time) (query, string, string) {
 	q := query{Now: now}
 	clauses, err := parseFilter(filter)
 	if err != nil {
@@ -135,14 +152,7 @@ func (s *Simulator) legacyQuery(filter string, now time.Time) (query, string, st
 	if q.Start.After(q.End) {
 		return q, "", "The StartDate must be earlier than the EndDate."
 	}
-	// Older rows are gone: the report silently returns what it still has.
-	if oldest := now.Add(-s.cfg.LegacyRetention); q.Start.Before(oldest) {
-		q.Start = oldest
-		if q.End.Before(oldest) {
-			q.End = oldest
-		}
-	}
-	return q, q.Start.Format(time.RFC3339Nano) + "|" + q.End.Format(time.RFC3339Nano) + key.String(), ""
+	return q, key.String(), ""
 }
 
 // skipRows finds the position of the skip-th matching row by counting: the
