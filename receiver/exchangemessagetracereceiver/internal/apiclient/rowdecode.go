@@ -58,6 +58,10 @@ type Schema struct {
 	Lookup func(key []byte) Field
 	// Names are the API's key names, for malformed-row reasons.
 	Names [numFields]string
+	// Lenient accepts integers written as strings and "/Date(ms)/" times
+	// in every row, not only in verbose ones: the legacy service's OData
+	// serializers have written both over the years.
+	Lenient bool
 }
 
 // RowDecoder decodes rows of one range query. It reuses its scratch buffer
@@ -191,7 +195,7 @@ func (d *RowDecoder) DecodeRow(s *Scanner, row *trace.Row, position int64, verbo
 		case kindInt:
 			if state[f] == gotString {
 				v, ok := parseInt(d.scratch[spans[f].a:spans[f].b])
-				if !verbose || !ok {
+				if !(verbose || d.schema.Lenient) || !ok {
 					return d.reason(f, "is not a number"), nil
 				}
 				ints[f] = v
@@ -204,7 +208,7 @@ func (d *RowDecoder) DecodeRow(s *Scanner, row *trace.Row, position int64, verbo
 			}
 			text := d.scratch[spans[f].a:spans[f].b]
 			t, ok := ParseTime(text)
-			if !ok && verbose {
+			if !ok && (verbose || d.schema.Lenient) {
 				t, ok = ParseDateLiteral(text)
 			}
 			if !ok {

@@ -360,3 +360,19 @@ func TestMaxRowsPerQueryIsBelowTheReportedFailure(t *testing.T) {
 	// MaxRowsPerQuery stay well clear of it.
 	assert.Less(t, MaxRowsPerQuery, 999999)
 }
+
+func TestLenientMinimalRows(t *testing.T) {
+	body := `{"value":[{"MessageTraceId":"a","RecipientAddress":"r@x","Received":"/Date(1659020996164)/","Size":"12","Index":"4"},` +
+		`{"MessageTraceId":"b","RecipientAddress":"r@x","Received":"2022-11-29T05:35:08.2652371","Size":true}]}`
+	page, err := newPageDecoder(testRange, 10).Decode([]byte(body), nil)
+	require.NoError(t, err)
+	require.Len(t, page.Rows, 1)
+	r := page.Rows[0]
+	assert.Equal(t, time.UnixMilli(1659020996164).UTC(), r.Received)
+	assert.Equal(t, "/Date(1659020996164)/", r.ReceivedText, "minimal rows keep their text verbatim")
+	assert.Equal(t, int64(12), r.Size)
+	assert.Equal(t, int64(4), r.Index)
+	assert.NotNil(t, r.Raw)
+	assert.Equal(t, 1, page.Malformed)
+	assert.Equal(t, "row 1: Size has the wrong type", page.MalformedErrors[0].Error())
+}

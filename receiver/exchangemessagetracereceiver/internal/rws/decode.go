@@ -10,7 +10,8 @@ import (
 )
 
 var schema = &apiclient.Schema{
-	Lookup: lookup,
+	Lookup:  lookup,
+	Lenient: true,
 	Names: [...]string{
 		apiclient.FieldUnknown:      "",
 		apiclient.FieldID:           "MessageTraceId",
