@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"crypto/x509"
 	"time"
 )
 
@@ -19,6 +20,17 @@ type Config struct {
 	RedirectURI string
 	// AccessTokenTTL is the lifetime of issued access tokens (default 1h).
 	AccessTokenTTL time.Duration
+	// RefreshTokenTTL (inactivity lifetime, default 90 days) and AuthCodeTTL
+	// (default 10 minutes) are the identity platform's other lifetimes.
+	RefreshTokenTTL time.Duration
+	AuthCodeTTL     time.Duration
+	// ClientCertificate, when set, is registered on the application: client
+	// assertions signed by its key are accepted.
+	ClientCertificate *x509.Certificate
+	// ExpiredSecrets were registered once and have expired (AADSTS7000222).
+	ExpiredSecrets []string
+	// FederatedIssuers are trusted issuers of workload identity assertions.
+	FederatedIssuers []string
 
 	Model ModelConfig
 	// Rows are explicit rows served next to the model's (or alone, when
@@ -128,6 +140,8 @@ type Faults struct {
 	PermissionMissing bool `json:"permission_missing,omitempty"`
 	// TokenOutage makes the identity token endpoints answer 503.
 	TokenOutage bool `json:"token_outage,omitempty"`
+	// ConsentMissing makes the token endpoints refuse with AADSTS65001.
+	ConsentMissing bool `json:"consent_missing,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes as "5s" in JSON (and

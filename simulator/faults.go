@@ -40,12 +40,13 @@ func (s *Simulator) planFaults() faultPlan {
 }
 
 // SetFaults replaces the fault setting; it also flips the identity
-// package's token outage switch.
+// package's token outage and consent switches.
 func (s *Simulator) SetFaults(f Faults) {
 	s.faultMu.Lock()
 	s.faults = f
 	s.faultMu.Unlock()
 	s.id.SetOutage(f.TokenOutage)
+	s.id.SetConsentMissing(f.ConsentMissing)
 }
 
 // CurrentFaults returns the fault setting in force.

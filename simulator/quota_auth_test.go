@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -139,6 +140,18 @@ func TestTokenOutageSwitch(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 503 {
 		t.Fatalf("token endpoint during outage: %d", resp.StatusCode)
+	}
+	s.SetFaults(Faults{ConsentMissing: true})
+	resp, err = http.PostForm(s.HTTPURL+"/"+s.cfg.TenantID+"/oauth2/v2.0/token", map[string][]string{
+		"grant_type": {"client_credentials"}, "client_id": {s.cfg.ClientID}, "client_secret": {s.cfg.ClientSecret},
+		"scope": {graphAud + "/.default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode < 400 || !strings.Contains(string(body), "65001") {
+		t.Fatalf("consent missing: %d %s", resp.StatusCode, body)
 	}
 	s.SetFaults(Faults{})
 	token(t, s, graphAud)

@@ -57,6 +57,8 @@ func Start(cfg Config) (*Simulator, error) {
 	s.id = identity.New(identity.Config{
 		TenantID: cfg.TenantID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 		RedirectURI: cfg.RedirectURI, AccessTokenTTL: cfg.AccessTokenTTL, Now: cfg.Now,
+		RefreshTokenTTL: cfg.RefreshTokenTTL, AuthCodeTTL: cfg.AuthCodeTTL,
+		Certificate: cfg.ClientCertificate, ExpiredSecrets: cfg.ExpiredSecrets, FederatedIssuers: cfg.FederatedIssuers,
 	})
 	dir := cfg.CertDir
 	if dir == "" {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"time"
@@ -33,11 +35,16 @@ type fileConfig struct {
 
 	// RateLimit: requests per tenant per window; absent means 100, 0 turns
 	// the quota off.
-	RateLimit      *int               `json:"rate_limit"`
-	RateWindow     simulator.Duration `json:"rate_window"`
-	RetryAfter     simulator.Duration `json:"retry_after"`
-	AccessTokenTTL simulator.Duration `json:"access_token_ttl"`
-	LegacyVerbose  bool               `json:"legacy_verbose"`
+	RateLimit       *int               `json:"rate_limit"`
+	RateWindow      simulator.Duration `json:"rate_window"`
+	RetryAfter      simulator.Duration `json:"retry_after"`
+	AccessTokenTTL  simulator.Duration `json:"access_token_ttl"`
+	RefreshTokenTTL simulator.Duration `json:"refresh_token_ttl"`
+	AuthCodeTTL     simulator.Duration `json:"auth_code_ttl"`
+	// ClientCertFile is a PEM certificate registered on the application
+	// (certificate credentials).
+	ClientCertFile string `json:"client_cert_file"`
+	LegacyVerbose  bool   `json:"legacy_verbose"`
 
 	HTTPSAddr string `json:"https_addr"`
 	HTTPAddr  string `json:"http_addr"`
@@ -81,6 +88,7 @@ func (c fileConfig) simConfig(now time.Time) (simulator.Config, error) {
 	cfg := simulator.Config{
 		Seed: c.Seed, TenantID: c.TenantID, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
 		RedirectURI: c.RedirectURI, AccessTokenTTL: time.Duration(c.AccessTokenTTL),
+		RefreshTokenTTL: time.Duration(c.RefreshTokenTTL), AuthCodeTTL: time.Duration(c.AuthCodeTTL),
 		RateWindow: time.Duration(c.RateWindow), RetryAfter: time.Duration(c.RetryAfter),
 		LegacyVerbose: c.LegacyVerbose, Faults: c.Faults,
 		HTTPSAddr: c.HTTPSAddr, HTTPAddr: c.HTTPAddr, CertDir: c.Dir,
@@ -97,6 +105,13 @@ func (c fileConfig) simConfig(now time.Time) (simulator.Config, error) {
 			cfg.RateLimit = -1 // the simulator reads 0 as "default"
 		}
 	}
+	if c.ClientCertFile != "" {
+		cert, err := readCertificate(c.ClientCertFile)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.ClientCertificate = cert
+	}
 	if c.RowsFile != "" {
 		data, err := os.ReadFile(c.RowsFile)
 		if err != nil {
@@ -107,4 +122,23 @@ func (c fileConfig) simConfig(now time.Time) (simulator.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// readCertificate reads the first CERTIFICATE block of a PEM file (a key
+// in the same file is ignored).
+func readCertificate(path string) (*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return nil, fmt.Errorf("%s: no PEM certificate", path)
+		}
+		if block.Type == "CERTIFICATE" {
+			return x509.ParseCertificate(block.Bytes)
+		}
+	}
 }

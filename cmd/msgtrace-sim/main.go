@@ -65,6 +65,9 @@ func parseArgs(args []string) (fileConfig, error) {
 	rateWindow := fs.Duration("rate-window", 0, "rolling quota window (default 5m)")
 	retryAfter := fs.Duration("retry-after", 0, "fixed Retry-After of 429s (default: until the window frees)")
 	tokenTTL := fs.Duration("token-ttl", 0, "access token lifetime (default 1h)")
+	refreshTTL := fs.Duration("refresh-token-ttl", 0, "refresh token inactivity lifetime (default 90 days)")
+	codeTTL := fs.Duration("auth-code-ttl", 0, "authorization code lifetime (default 10m)")
+	fs.StringVar(&flagged.ClientCertFile, "client-cert", "", "PEM certificate registered on the application (certificate credentials)")
 	fs.BoolVar(&flagged.LegacyVerbose, "legacy-verbose", false, "answer the legacy report in the verbose OData shape")
 	fs.StringVar(&flagged.HTTPSAddr, "https-addr", c.HTTPSAddr, "HTTPS listen address")
 	fs.StringVar(&flagged.HTTPAddr, "http-addr", c.HTTPAddr, "plain HTTP listen address")
@@ -113,6 +116,12 @@ func parseArgs(args []string) (fileConfig, error) {
 			c.RetryAfter = simulator.Duration(*retryAfter)
 		case "token-ttl":
 			c.AccessTokenTTL = simulator.Duration(*tokenTTL)
+		case "refresh-token-ttl":
+			c.RefreshTokenTTL = simulator.Duration(*refreshTTL)
+		case "auth-code-ttl":
+			c.AuthCodeTTL = simulator.Duration(*codeTTL)
+		case "client-cert":
+			c.ClientCertFile = flagged.ClientCertFile
 		case "legacy-verbose":
 			c.LegacyVerbose = flagged.LegacyVerbose
 		case "https-addr":
