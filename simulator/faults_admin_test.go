@@ -220,3 +220,28 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatalf("counters %+v %v", c, err)
 	}
 }
+
+// TestLegacyFaultShapes: the legacy report's faults wear its own clothes.
+func TestLegacyFaultShapes(t *testing.T) {
+	clk := newClock(testNow)
+	s := startSim(t, quiet(1000, clk))
+	tok := token(t, s, legacyAud)
+	u := legacyURL(s.HTTPURL, legacyFilter(testNow.Add(-time.Hour).Format(time.RFC3339), testNow.Format(time.RFC3339)), "")
+	tests := []struct {
+		faults     Faults
+		wantStatus int
+		wantBody   string
+	}{
+		{Faults{HTML: 1}, 200, "<title>Sign in to Outlook</title>"},
+		{Faults{Throttle: 1}, 429, `{"odata.error":{"code":"","message":{"lang":"en-US","value":"Your recent queries have surpassed the permitted limit`},
+		{Faults{ServerError: 1}, 500, `{"odata.error":`},
+		{Faults{Unavailable: 1}, 503, `{"odata.error":`},
+	}
+	for _, tt := range tests {
+		s.SetFaults(tt.faults)
+		r := get(t, u, tok)
+		if r.status != tt.wantStatus || !strings.Contains(string(r.body), tt.wantBody) {
+			t.Fatalf("%+v: %d %.200s", tt.faults, r.status, r.body)
+		}
+	}
+}

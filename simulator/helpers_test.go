@@ -5,7 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -107,14 +107,11 @@ func getWith(t *testing.T, rawURL, tok, accept string) result {
 func graphURL(s *Simulator, filter string, top int) string {
 	u := s.HTTPURL + "/v1.0/admin/exchange/tracing/messageTraces?$filter=" + url.QueryEscape(filter)
 	if top > 0 {
-		u += "&$top=" + itoa(top)
+		u += "&$top=" + strconv.Itoa(top)
 	}
 	return u
 }
 
-func itoa(n int) string { return strings.TrimSpace(strings.Replace(jsonNum(n), "\n", "", -1)) }
-
-func jsonNum(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func graphFilter(start, end time.Time) string {
 	return "receivedDateTime ge " + start.Format(time.RFC3339) + " and receivedDateTime le " + end.Format(time.RFC3339)
