@@ -112,7 +112,6 @@ func graphURL(s *Simulator, filter string, top int) string {
 	return u
 }
 
-
 func graphFilter(start, end time.Time) string {
 	return "receivedDateTime ge " + start.Format(time.RFC3339) + " and receivedDateTime le " + end.Format(time.RFC3339)
 }
