@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -189,5 +190,37 @@ func TestGraphSkipTokenChecks(t *testing.T) {
 	clk.Advance(time.Minute)
 	if r := get(t, p.NextLink, tok); r.status != 200 {
 		t.Fatalf("following an unfiltered nextLink: %d %s", r.status, r.body)
+	}
+}
+
+// TestGraphOverHTTPS pages over HTTPS with the simulator's own client:
+// nextLinks keep the https scheme.
+func TestGraphOverHTTPS(t *testing.T) {
+	clk := newClock(testNow)
+	s := startSim(t, quiet(20000, clk))
+	tok := token(t, s, graphAud)
+	link := s.HTTPSURL + "/v1.0/admin/exchange/tracing/messageTraces?$top=1000&$filter=" + url.QueryEscape(graphFilter(testNow.Add(-2*time.Hour), testNow))
+	hc := s.Client()
+	pages := 0
+	for ; link != ""; pages++ {
+		req, _ := http.NewRequest("GET", link, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p graphPage
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%d %v", resp.StatusCode, err)
+		}
+		if p.NextLink != "" && !strings.HasPrefix(p.NextLink, s.HTTPSURL+"/") {
+			t.Fatalf("nextLink %q", p.NextLink)
+		}
+		link = p.NextLink
+	}
+	if pages < 2 {
+		t.Fatalf("%d pages", pages)
 	}
 }

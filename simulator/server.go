@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,7 @@ type Simulator struct {
 	faults   Faults
 	faultRNG rng
 
+	caCert  *x509.Certificate
 	servers []*http.Server
 	tmpDir  string
 }
@@ -70,12 +72,12 @@ func Start(cfg Config) (*Simulator, error) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	tlsCfg, caFile, err := newTLS(dir, time.Now())
+	tlsCfg, caFile, caCert, err := newTLS(dir, time.Now())
 	if err != nil {
 		s.cleanup()
 		return nil, fmt.Errorf("generate certificates: %w", err)
 	}
-	s.CAFile = caFile
+	s.CAFile, s.caCert = caFile, caCert
 
 	httpsLn, err := net.Listen("tcp", cfg.HTTPSAddr)
 	if err != nil {

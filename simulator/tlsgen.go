@@ -17,11 +17,11 @@ import (
 
 // newTLS makes a fresh CA and a server certificate for 127.0.0.1, ::1 and
 // localhost, writes the CA to dir/ca.pem (what a collector's tls.ca_file
-// names) and returns the server's TLS config and the CA path.
-func newTLS(dir string, now time.Time) (*tls.Config, string, error) {
+// names) and returns the server's TLS config, the CA path and the CA.
+func newTLS(dir string, now time.Time) (*tls.Config, string, *x509.Certificate, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	caTmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
@@ -34,15 +34,15 @@ func newTLS(dir string, now time.Time) (*tls.Config, string, error) {
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	caCert, err := x509.ParseCertificate(caDER)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	leafTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
@@ -56,11 +56,11 @@ func newTLS(dir string, now time.Time) (*tls.Config, string, error) {
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &key.PublicKey, caKey)
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	caFile := filepath.Join(dir, "ca.pem")
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	cfg := &tls.Config{
 		MinVersion: tls.VersionTLS12,
@@ -71,5 +71,5 @@ func newTLS(dir string, now time.Time) (*tls.Config, string, error) {
 		// HTTP/1.1 only: fault injection resets connections by hijacking them.
 		NextProtos: []string{"http/1.1"},
 	}
-	return cfg, caFile, nil
+	return cfg, caFile, caCert, nil
 }
