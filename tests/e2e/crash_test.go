@@ -1,0 +1,109 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCrashes: the collector is killed with SIGKILL at 20 random moments,
+// during the backfill and during live collection, and restarted each time on
+// the same file_storage. Nothing is lost; each crash repeats at most the page
+// in flight.
+func TestCrashes(t *testing.T) {
+	bins := requireBinaries(t)
+	const (
+		days, perDay = 2, 20000
+		pageSize     = 500
+		crashes      = 20
+		inBackfill   = 12 // the first crashes are aimed at the backfill
+	)
+	// No quota: each restart starts a fresh budget, and the quota has its
+	// own test.
+	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "0")...)
+	historyStart := tb.sim.started.Add(-days*24*time.Hour - time.Hour)
+	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
+	// A slow Sumo Logic source stretches the backfill over several seconds
+	// of collector uptime, so that crashes land inside it.
+	tb.sim.SumoSlow(10*time.Minute, 100*time.Millisecond)
+
+	cfg := tb.config("graph", days*24*time.Hour+time.Hour)
+	receiverOf(cfg)["page_size"] = pageSize
+	receiverOf(cfg)["max_requests_per_5m"] = 0
+
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 0))
+	t.Logf("crash schedule seed %d; history %d rows, page_size %d", seed, history, pageSize)
+
+	type crash struct {
+		phase  string
+		uptime time.Duration
+		at     int64 // lines the source had received when the collector died
+	}
+	var log []crash
+	backfillDone := func() bool { return tb.sim.SumoStats().Lines >= history }
+	for i := 0; i < crashes; i++ {
+		col := tb.startCollector(t, bins, cfg)
+		uptime := 300*time.Millisecond + time.Duration(rng.Int64N(int64(1200*time.Millisecond)))
+		if i >= inBackfill {
+			if !waitFor(90*time.Second, backfillDone) {
+				t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
+			}
+			uptime = time.Second + time.Duration(rng.Int64N(int64(2*time.Second)))
+		}
+		time.Sleep(uptime)
+		phase := "backfill"
+		if backfillDone() {
+			phase = "live"
+		}
+		if !col.Running() {
+			t.Fatalf("collector exited by itself before crash %d", i+1)
+		}
+		col.Kill()
+		log = append(log, crash{phase: phase, uptime: uptime, at: tb.sim.SumoStats().Lines})
+	}
+
+	// A last run finishes the backfill and follows live for a while.
+	col := tb.startCollector(t, bins, cfg)
+	if !waitFor(90*time.Second, backfillDone) {
+		t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
+	}
+	time.Sleep(4 * time.Second)
+	stopAt := time.Now()
+	col.Stop()
+
+	cutoff := stopAt.Add(-5 * time.Second)
+	lines := tb.sim.Lines()
+	d := compare(tb.sim.Truth(historyStart, cutoff), lines, cutoff)
+	requireComplete(t, d, crashes*pageSize)
+	assertNoSecretsInLines(t, lines)
+
+	// Attribute each extra copy to the crash before it arrived.
+	perCrash := make([]int, crashes)
+	for _, at := range d.DupAt {
+		for i := crashes - 1; i >= 0; i-- {
+			if int64(at) >= log[i].at {
+				perCrash[i]++
+				break
+			}
+		}
+	}
+	var report []string
+	phases := map[string]int{}
+	for i, c := range log {
+		phases[c.phase]++
+		report = append(report, fmt.Sprintf("#%d %s after %s: %d dup", i+1, c.phase, c.uptime.Round(time.Millisecond), perCrash[i]))
+		if perCrash[i] > pageSize {
+			t.Errorf("crash %d repeated %d rows, more than one page (%d)", i+1, perCrash[i], pageSize)
+		}
+	}
+	t.Logf("crashes: %v; duplicates in total %d (%.1f per crash)\n  %s", phases, d.Duplicated,
+		float64(d.Duplicated)/crashes, strings.Join(report, "\n  "))
+	if phases["backfill"] == 0 || phases["live"] == 0 {
+		t.Errorf("crashes did not cover both phases: %v", phases)
+	}
+}
