@@ -50,6 +50,8 @@ type fileConfig struct {
 	HTTPAddr  string `json:"http_addr"`
 	SumoAddr  string `json:"sumo_addr"`
 	Dir       string `json:"dir"`
+	// Summary, when > 0, prints delivered vs existing rows this often.
+	Summary time.Duration `json:"-"`
 
 	Faults simulator.Faults `json:"faults"`
 }

@@ -73,6 +73,7 @@ func parseArgs(args []string) (fileConfig, error) {
 	fs.StringVar(&flagged.HTTPAddr, "http-addr", c.HTTPAddr, "plain HTTP listen address")
 	fs.StringVar(&flagged.SumoAddr, "sumo-addr", c.SumoAddr, "Sumo sink listen address (empty: no sink)")
 	fs.StringVar(&flagged.Dir, "dir", c.Dir, "directory for ca.pem and endpoints.json")
+	fs.DurationVar(&flagged.Summary, "summary", 0, "print a summary of delivered vs existing rows this often (needs the Sumo sink; 0: off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -84,6 +85,8 @@ func parseArgs(args []string) (fileConfig, error) {
 	var ferr error
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
+		case "summary":
+			c.Summary = flagged.Summary
 		case "seed":
 			c.Seed = flagged.Seed
 		case "tenant":
@@ -203,6 +206,9 @@ func serve(ctx context.Context, c fileConfig, out io.Writer) error {
 		fmt.Fprintf(out, "  sumo      %s (admin %s)\n", ep.Sumo, ep.SumoAdmin)
 	}
 	fmt.Fprintf(out, "  endpoints %s\n", filepath.Join(c.Dir, "endpoints.json"))
+	if c.Summary > 0 && sink != nil {
+		go runSummary(ctx, sim, sink, cfg.Model.From, c.Summary, out)
+	}
 	<-ctx.Done()
 	cnt := sim.Counters()
 	fmt.Fprintf(out, "msgtrace-sim: stopping: %d Graph/legacy requests (peak %d per %s, %d throttled), rows served %v\n",

@@ -39,6 +39,9 @@ type collector struct {
 	logger    *zap.Logger
 	resource  pcommon.Resource
 	now       func() time.Time
+
+	// rangeRows counts the rows emitted by the range being read, for its log line.
+	rangeRows int
 }
 
 // poll runs the live pass up to now - delay, then the settling pass when
@@ -115,6 +118,7 @@ func (c *collector) runPass(ctx context.Context, pass checkpoint.Pass, end time.
 				return nil
 			}
 			cur.Range = &checkpoint.InFlight{Start: ranges[0].Start, End: ranges[0].End}
+			c.rangeRows = 0
 		}
 		r := trace.Range{Start: cur.Range.Start, End: cur.Range.End}
 		readAt := c.now()
@@ -178,6 +182,7 @@ func (c *collector) deliver(ctx context.Context, pass checkpoint.Pass, r trace.R
 			return fmt.Errorf("the pipeline refused %d rows (the cursor stays; the page is read again on the next attempt): %w", n, err)
 		}
 		c.telemetry.ReceiverExchangeMessageTraceRowsEmitted.Add(ctx, int64(n), metric.WithAttributes(attribute.String("pass", string(pass))))
+		c.rangeRows += n
 	}
 	cur := c.store.Cursor(pass)
 	cur.Range.Pages++
@@ -196,6 +201,15 @@ func (c *collector) deliver(ctx context.Context, pass checkpoint.Pass, r trace.R
 // follows it, so a backfill is not read twice.
 func (c *collector) finishRange(pass checkpoint.Pass, r trace.Range, readAt time.Time) {
 	cur := c.store.Cursor(pass)
+	// While catching up (a backfill, or after an outage) each range is news
+	// for the operator; in steady state it is routine.
+	log := c.logger.Debug
+	if readAt.Sub(r.End) > c.cfg.Delay+c.cfg.PollInterval {
+		log = c.logger.Info
+	}
+	log("range collected", zap.String("pass", string(pass)), zap.Time("start", r.Start), zap.Time("end", r.End),
+		zap.Int("pages", cur.Range.Pages), zap.Int("rows_emitted", c.rangeRows), zap.Duration("behind", readAt.Sub(r.End).Truncate(time.Second)))
+	c.rangeRows = 0
 	cur.At, cur.Range = r.End, nil
 	if pass != checkpoint.Live {
 		return
