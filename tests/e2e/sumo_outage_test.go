@@ -40,10 +40,13 @@ func TestSumoOutage(t *testing.T) {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	watch(outageEnd)
+	// Checked a second before the source's own end of the outage: the two
+	// clocks start a request apart.
+	watch(outageEnd.Add(-time.Second))
 	if got := tb.sim.SumoStats().Lines; got != 0 {
 		t.Errorf("the source accepted %d lines while unavailable", got)
 	}
+	watch(outageEnd)
 	if !waitFor(60*time.Second, func() bool { return tb.sim.SumoStats().Lines >= history }) {
 		t.Fatalf("backfill incomplete 60s after the outage: %d of %d rows", tb.sim.SumoStats().Lines, history)
 	}
