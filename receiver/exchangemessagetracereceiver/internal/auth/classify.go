@@ -88,7 +88,7 @@ func operatorMessage(code int, s Settings) string {
 	case 7000222:
 		return "AADSTS7000222 client secret expired: create a new one in the app registration's Certificates & secrets and update client_secret"
 	case 7000218:
-		return "AADSTS7000218 no client credential sent: set client_secret or certificate_path"
+		return "AADSTS7000218 no client credential sent: set client_secret or certificate.path"
 	case 700016:
 		return fmt.Sprintf("AADSTS700016 application %s not found in tenant %s: check client_id and tenant_id (and authority_host for national clouds)", s.ClientID, s.TenantID)
 	case 90002:
