@@ -85,10 +85,11 @@ func (c *collector) initCursors(ctx context.Context, now time.Time) {
 		return
 	}
 	for _, cur := range []*checkpoint.Cursor{live, settle} {
-		if at, moved := window.ClampToRetention(cur.At, now); moved && cur.Range == nil {
+		if at, moved := window.ClampToRetention(cur.At, now); moved {
 			c.logger.Error("the cursor is older than the 90 days Microsoft keeps: rows before the new start are no longer available and are lost",
 				zap.Time("cursor", cur.At), zap.Time("new_start", at))
-			cur.At = at
+			// A range in flight that starts before the edge would be refused by the API forever.
+			cur.At, cur.Range = at, nil
 		}
 	}
 }
