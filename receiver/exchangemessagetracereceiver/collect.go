@@ -2,7 +2,6 @@ package exchangemessagetracereceiver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -242,5 +241,3 @@ func isOperatorError(err error) bool {
 	kind, ok := trace.KindOf(err)
 	return ok && (kind == trace.KindAuth || kind == trace.KindPermission || kind == trace.KindBadRequest)
 }
-
-var errNotStarted = errors.New("receiver not started")

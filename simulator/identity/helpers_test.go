@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -200,5 +199,3 @@ func bearer(token string) *http.Request {
 	}
 	return r
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
