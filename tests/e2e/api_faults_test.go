@@ -84,8 +84,8 @@ func testAPIFaults(t *testing.T, bins binaries, api string) {
 		t.Errorf("%d rows delivered without a token", got)
 	}
 
-	// Phase 2: tokens again; the API faults go on, with a 429 storm in the
-	// middle of the backfill.
+	// Phase 2: tokens again; the API faults go on through the backfill,
+	// with a 429 storm after half of it.
 	tb.sim.SetFaults(faults)
 	stormDone := false
 	if !waitFor(180*time.Second, func() bool {
@@ -106,9 +106,33 @@ func testAPIFaults(t *testing.T, bins binaries, api string) {
 	}
 	t.Logf("backfill of %d rows under faults took %s", history, time.Since(start).Round(time.Millisecond))
 
-	// Phase 3: faults off; the receiver's status must return to OK.
-	tb.sim.SetFaults(simulator.Faults{})
+	// Phase 3: live collection under the same faults. The receiver reports
+	// its status once per poll (a backfill is one long poll), and the
+	// collector keeps the first error of a run of errors, so the API's own
+	// error shows once a live poll has brought the status back to OK: a 5xx
+	// storm longer than the retry budget (3s) then fails a poll.
 	var last healthStatus
+	if !waitFor(60*time.Second, func() bool {
+		last = probe()
+		return last.Code == 200 && last.Receiver == "StatusOK"
+	}) {
+		t.Errorf("live polls under faults never brought the status back to OK: %d %s", last.Code, last.Body)
+	}
+	storm := faults
+	storm.ServerError, storm.Unavailable = 0.5, 0.5
+	tb.sim.SetFaults(storm)
+	apiErrorShown := waitFor(15*time.Second, func() bool {
+		h := probe()
+		return h.Code != 200 && h.Receiver == "StatusRecoverableError" && !strings.Contains(h.ReceiverError, "token")
+	})
+	tb.sim.SetFaults(faults)
+	if !apiErrorShown {
+		t.Errorf("health never showed the API's recoverable error during a 5xx storm")
+	}
+	time.Sleep(3 * time.Second)
+
+	// Phase 4: faults off; the receiver's status must return to OK.
+	tb.sim.SetFaults(simulator.Faults{})
 	if !waitFor(60*time.Second, func() bool {
 		last = probe()
 		return last.Code == 200 && last.Healthy && last.Receiver == "StatusOK"
@@ -124,6 +148,9 @@ func testAPIFaults(t *testing.T, bins binaries, api string) {
 
 	if len(sawUnhealthy) == 0 {
 		t.Errorf("health never showed a recoverable error during the faults")
+	}
+	if !apiErrorShown {
+		t.Errorf("health never showed the API's recoverable error during the 5xx storm")
 	}
 	c := tb.sim.Counters()
 	var kinds []string

@@ -76,6 +76,7 @@ func runBinary(t *testing.T, bin, logPath string, args ...string) *collectorProc
 	t.Cleanup(func() {
 		p.Stop()
 		assertNoSecretsInFile(t, logPath)
+		keepArtifact(t, logPath)
 		if t.Failed() {
 			logTail(t, "collector "+filepath.Base(logPath), logPath, 30)
 		}

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -83,6 +82,7 @@ func startSim(t *testing.T, bins binaries, args ...string) *sim {
 			_ = cmd.Process.Kill()
 			<-exited
 		}
+		keepArtifact(t, logPath)
 		if t.Failed() {
 			logTail(t, "msgtrace-sim", logPath, 20)
 		}
@@ -241,6 +241,23 @@ func truncate(b []byte, n int) string {
 	return string(b)
 }
 
+// keepArtifact copies a log into $E2E_ARTIFACTS/<test>/ when that is set
+// (CI uploads it; the temporary directories are removed).
+func keepArtifact(t *testing.T, path string) {
+	dir := os.Getenv("E2E_ARTIFACTS")
+	if dir == "" {
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	dst := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_"))
+	if err := os.MkdirAll(dst, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(dst, filepath.Base(path)), b, 0o644)
+	}
+}
+
 // logTail prints the last n lines of a process's output (on failure only).
 func logTail(t *testing.T, name, path string, n int) {
 	b, err := os.ReadFile(path)
@@ -259,5 +276,3 @@ func logTail(t *testing.T, name, path string, n int) {
 	}
 	t.Logf("last %d lines of %s (%s):\n%s", len(lines), name, path, strings.Join(lines, "\n"))
 }
-
-var _ = fmt.Sprintf
