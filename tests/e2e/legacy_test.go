@@ -25,6 +25,7 @@ func TestLegacySeedRows(t *testing.T) {
 	tb := newTestbed(t, bins, seed.simArgs()...)
 
 	cfg := tb.config("reporting", 26*time.Hour)
+	unsampledLogs(cfg)
 	col := tb.startCollector(t, bins, cfg)
 	if !waitFor(60*time.Second, func() bool { return tb.sim.SumoStats().Lines >= 3 }) {
 		t.Fatalf("%d of 3 lines after 60s", tb.sim.SumoStats().Lines)
@@ -113,6 +114,14 @@ func checkEchoedWindow(t *testing.T, i int, got map[string]any, received string,
 	if !found {
 		t.Errorf("row %d: echoed window [%s, %s] is not a range the receiver logged as collected: %v", i, sd, ed, ranges)
 	}
+}
+
+// unsampledLogs turns off the collector's log sampling (by default only the
+// first 10 lines of a message per second are written), so that every
+// "range collected" line is in the log.
+func unsampledLogs(cfg yamlMap) {
+	logs := cfg["service"].(yamlMap)["telemetry"].(yamlMap)["logs"].(yamlMap)
+	logs["sampling"] = yamlMap{"enabled": false}
 }
 
 type timeRange struct{ start, end time.Time }
