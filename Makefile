@@ -44,7 +44,7 @@ FORCE:
 test: check-generate lint unit-test build validate e2e-test
 
 unit-test:
-	$(GO_TEST) -race -count=1 -timeout 20m $(UNIT_PKGS)
+	$(GO_TEST) -race -count=1 -timeout 20m -tags integration $(UNIT_PKGS)
 
 ## validate: every shipped config passes `otelcol-messagetrace validate` (no secrets needed)
 validate: $(BIN)

@@ -1,0 +1,92 @@
+package throttle
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakeClock is a settable clock for the budget.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func TestReserveRollingWindow(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	b := New(3)
+	b.now = clock.now
+
+	tests := []struct {
+		name    string
+		advance time.Duration
+		wait    bool // reserve must ask to wait
+	}{
+		{"first", 0, false},
+		{"second", time.Minute, false},
+		{"third", time.Minute, false},
+		{"fourth inside the window waits", time.Second, true},
+		// The first send (t=0) leaves the window at 5m.
+		{"after the oldest leaves", 3*time.Minute - time.Second + time.Millisecond, false},
+		{"window full again", 0, true},
+	}
+	for _, tt := range tests {
+		clock.advance(tt.advance)
+		d := b.reserve()
+		assert.Equal(t, tt.wait, d > 0, tt.name)
+	}
+}
+
+func TestNoLimitStillPauses(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	b := New(0)
+	b.now = clock.now
+	for range 1000 {
+		require.Zero(t, b.reserve())
+	}
+	b.Pause(7 * time.Second)
+	assert.Equal(t, 7*time.Second, b.reserve(), "a Retry-After pause holds every request")
+	assert.Equal(t, 7*time.Second, b.PausedFor())
+	b.Pause(time.Second)
+	assert.Equal(t, 7*time.Second, b.PausedFor(), "a shorter pause never shortens a longer one")
+	clock.advance(7 * time.Second)
+	assert.Zero(t, b.reserve())
+}
+
+func TestWaitHonoursPauseAndContext(t *testing.T) {
+	b := New(0)
+	b.Pause(300 * time.Millisecond)
+	start := time.Now()
+	waited, err := b.Wait(context.Background())
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
+	assert.GreaterOrEqual(t, waited, 250*time.Millisecond)
+
+	b.Pause(time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = b.Wait(ctx)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+func TestForTenantSharesAndKeepsTheSmallestLimit(t *testing.T) {
+	a := ForTenant("tenant-a@graph", 80)
+	b := ForTenant("tenant-a@graph", 50)
+	c := ForTenant("tenant-b@graph", 80)
+	assert.Same(t, a, b, "receivers of one tenant share one budget")
+	assert.NotSame(t, a, c)
+	assert.Equal(t, 50, a.limit)
+	ForTenant("tenant-a@graph", 0)
+	assert.Equal(t, 50, a.limit, "no-limit does not lift another receiver's limit")
+}
