@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -103,9 +104,18 @@ func simConfig(sim *simulator.Simulator) *Config {
 // startReceiver creates and starts a receiver with a debug-level log observer.
 func startReceiver(t *testing.T, cfg *Config, next consumer.Logs, host *testHost) (*messageTraceReceiver, *observer.ObservedLogs) {
 	t.Helper()
+	return startReceiverWithTelemetry(t, cfg, next, host, nil)
+}
+
+// startReceiverWithTelemetry also records the receiver's own metrics in tel.
+func startReceiverWithTelemetry(t *testing.T, cfg *Config, next consumer.Logs, host *testHost, tel *componenttest.Telemetry) (*messageTraceReceiver, *observer.ObservedLogs) {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
 	core, logs := observer.New(zapcore.DebugLevel)
 	set := receivertest.NewNopSettings(metadata.Type)
+	if tel != nil {
+		set.TelemetrySettings = tel.NewTelemetrySettings()
+	}
 	// A fixed ID: the storage extension keys its files by the receiver's ID,
 	// and a restarted receiver must find its own.
 	set.ID = component.NewID(metadata.Type)
@@ -190,7 +200,9 @@ func TestCollectsFifteenDaysExactlyOnce(t *testing.T) {
 	cfg.PageSize = 1000
 	sink := new(consumertest.LogsSink)
 	host := newTestHost()
-	startReceiver(t, cfg, sink, host)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	startReceiverWithTelemetry(t, cfg, sink, host, tel)
 
 	require.Eventually(t, func() bool { return sink.LogRecordCount() >= len(truth) }, 60*time.Second, 50*time.Millisecond)
 	time.Sleep(1500 * time.Millisecond) // one more poll: nothing new may come
@@ -203,6 +215,25 @@ func TestCollectsFifteenDaysExactlyOnce(t *testing.T) {
 	assert.Zero(t, c.Requests["graph"][400], "every query within the API's limits (10-day windows, 90-day retention)")
 	assert.GreaterOrEqual(t, c.Requests["graph"][200], int64(len(truth)/1000), "all pages followed")
 	assert.Equal(t, componentstatus.StatusOK, host.lastEvent().Status())
+
+	// The receiver's own telemetry tells the same story.
+	assert.Equal(t, int64(len(truth)), sumMetric(t, tel, "otelcol_receiver_exchange_message_trace_rows_emitted"))
+	assert.Equal(t, c.Requests["graph"][200], sumMetric(t, tel, "otelcol_receiver_exchange_message_trace_requests"))
+	lag, err := tel.GetMetric("otelcol_receiver_exchange_message_trace_cursor_lag")
+	require.NoError(t, err)
+	assert.NotEmpty(t, lag.Data.(metricdata.Gauge[float64]).DataPoints)
+}
+
+// sumMetric adds up every data point of an int64 counter.
+func sumMetric(t *testing.T, tel *componenttest.Telemetry, name string) int64 {
+	t.Helper()
+	m, err := tel.GetMetric(name)
+	require.NoError(t, err)
+	var total int64
+	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+		total += dp.Value
+	}
+	return total
 }
 
 // failOnCall fails the n-th ConsumeLogs call once, then accepts everything.
