@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// TestCleanRun: a tenant with more than 100,000 rows over 3 days, backfilled
+// TestCleanRun: a tenant with 150,000 rows over 3 days, backfilled
 // and then followed live, arrives exactly once, each line the row's JSON.
 func TestCleanRun(t *testing.T) {
 	bins := requireBinaries(t)
-	const days, perDay = 3, 40000
+	const days, perDay = 3, 50000 // 150,000 rows; ~0.6 new rows a second
 	tb := newTestbed(t, bins, historyArgs(days, perDay)...)
 	historyStart := tb.sim.started.Add(-days*24*time.Hour - time.Hour)
 	history := len(tb.sim.Truth(historyStart, tb.sim.started))
@@ -29,7 +29,7 @@ func TestCleanRun(t *testing.T) {
 	t.Logf("backfill: %d rows in %s (%.0f rows/s)", history, backfill.Round(time.Millisecond), float64(history)/backfill.Seconds())
 
 	// Follow the live model for a while: new rows keep arriving.
-	time.Sleep(8 * time.Second)
+	time.Sleep(15 * time.Second)
 	h, ok := col.Health()
 	if !ok || h.Code != 200 || !h.Healthy || h.Receiver != "StatusOK" {
 		t.Errorf("health while following live: code %d healthy %v receiver %q: %s", h.Code, h.Healthy, h.Receiver, h.Body)
@@ -54,8 +54,8 @@ func TestCleanRun(t *testing.T) {
 			live++
 		}
 	}
-	if live == 0 {
-		t.Errorf("no live rows (received after the simulator started) in the compared window")
+	if live < 3 {
+		t.Errorf("only %d live rows (received after the simulator started) in the compared window", live)
 	}
 	mismatched, samples := 0, []string{}
 	for _, b := range lines {
