@@ -332,7 +332,9 @@ func distribution(d []time.Duration) string {
 	}
 	s := slices.Clone(d)
 	slices.Sort(s)
-	p := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))].Round(10 * time.Millisecond) }
+	p := func(q float64) time.Duration {
+		return s[min(len(s)-1, int(q*float64(len(s))))].Round(10 * time.Millisecond)
+	}
 	return fmt.Sprintf("min %s p50 %s p90 %s p99 %s max %s (n=%d)", s[0].Round(10*time.Millisecond), p(0.5), p(0.9), p(0.99), s[len(s)-1].Round(10*time.Millisecond), len(s))
 }
 
