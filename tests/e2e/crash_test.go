@@ -16,12 +16,22 @@ import (
 // in flight.
 func TestCrashes(t *testing.T) {
 	bins := requireBinaries(t)
+	testCrashes(t, bins, "graph", 20)
+}
+
+// TestCrashesLegacy: the same on the legacy report (numeric skiptokens,
+// relative nextLinks, hour windows), with 10 crashes.
+func TestCrashesLegacy(t *testing.T) {
+	bins := requireBinaries(t)
+	testCrashes(t, bins, "reporting", 10)
+}
+
+func testCrashes(t *testing.T, bins binaries, api string, crashes int) {
 	const (
 		days, perDay = 2, 20000
 		pageSize     = 500
-		crashes      = 20
-		inBackfill   = 12 // the first crashes are aimed at the backfill
 	)
+	inBackfill := crashes * 3 / 5 // the first crashes are aimed at the backfill
 	// No quota: each restart starts a fresh budget, and the quota has its
 	// own test.
 	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "0")...)
@@ -31,7 +41,7 @@ func TestCrashes(t *testing.T) {
 	// of collector uptime, so that crashes land inside it.
 	tb.sim.SumoSlow(10*time.Minute, 100*time.Millisecond)
 
-	cfg := tb.config("graph", days*24*time.Hour+time.Hour)
+	cfg := tb.config(api, days*24*time.Hour+time.Hour)
 	receiverOf(cfg)["page_size"] = pageSize
 	receiverOf(cfg)["max_requests_per_5m"] = 0
 
@@ -102,7 +112,7 @@ func TestCrashes(t *testing.T) {
 		}
 	}
 	t.Logf("crashes: %v; duplicates in total %d (%.1f per crash)\n  %s", phases, d.Duplicated,
-		float64(d.Duplicated)/crashes, strings.Join(report, "\n  "))
+		float64(d.Duplicated)/float64(crashes), strings.Join(report, "\n  "))
 	if phases["backfill"] == 0 || phases["live"] == 0 {
 		t.Errorf("crashes did not cover both phases: %v", phases)
 	}

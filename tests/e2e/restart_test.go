@@ -1,0 +1,74 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"testing"
+	"time"
+)
+
+// TestGracefulRestarts: the collector is stopped with SIGTERM in the middle
+// of the backfill (while the exporter is sending a page), up to 8 times, and
+// started again. README: "restarts, crashes, API faults and exporter
+// outages neither lose nor repeat rows"; only a crash may repeat the page in
+// flight.
+//
+// KNOWN RECEIVER BUG (fails until fixed in the receiver): on SIGTERM the
+// receiver's Shutdown cancels the context of the ConsumeLogs in flight; the
+// Sumo Logic exporter's POST is cancelled after the source already took the
+// body ("Exporting failed. Rejecting data ... context canceled",
+// rejected_items = page_size), so the page is not committed and the next
+// run sends it again: each graceful stop during an export repeats a whole
+// page, as a crash does. Fix idea: let the page in flight finish (deliver
+// and commit with a context that Shutdown does not cancel, bounded by the
+// shutdown timeout) and stop the loop between pages.
+func TestGracefulRestarts(t *testing.T) {
+	bins := requireBinaries(t)
+	const (
+		days, perDay = 1, 20000
+		pageSize     = 500
+		restarts     = 8
+	)
+	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "0")...)
+	historyStart := tb.sim.started.Add(-days*24*time.Hour - time.Hour)
+	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
+	tb.sim.SumoSlow(10*time.Minute, 100*time.Millisecond)
+
+	cfg := tb.config("graph", days*24*time.Hour+time.Hour)
+	receiverOf(cfg)["page_size"] = pageSize
+	receiverOf(cfg)["max_requests_per_5m"] = 0
+
+	var stops []int64
+	var stopTook []time.Duration
+	for i := 0; i < restarts; i++ {
+		col := tb.startCollector(t, bins, cfg)
+		time.Sleep(900 * time.Millisecond)
+		if tb.sim.SumoStats().Lines >= history {
+			break
+		}
+		began := time.Now()
+		col.Stop()
+		stopTook = append(stopTook, time.Since(began).Round(time.Millisecond))
+		stops = append(stops, tb.sim.SumoStats().Lines)
+	}
+	col := tb.startCollector(t, bins, cfg)
+	if !waitFor(90*time.Second, func() bool { return tb.sim.SumoStats().Lines >= history }) {
+		t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
+	}
+	time.Sleep(3 * time.Second)
+	stopAt := time.Now()
+	col.Stop()
+
+	lines := tb.sim.Lines()
+	d := compare(tb.sim.Truth(historyStart, stopAt.Add(-5*time.Second)), lines, stopAt.Add(-5*time.Second))
+	t.Logf("%d SIGTERM stops during the backfill (lines at each stop %v, stop took %v): %d rows repeated",
+		len(stops), stops, stopTook, d.Duplicated)
+	requireComplete(t, d, len(stops)*pageSize) // nothing lost, at most a page per stop
+	if d.Duplicated > 0 {
+		t.Errorf("KNOWN RECEIVER BUG: %d rows repeated after %d graceful stops (SIGTERM cancels the export in flight; see the test's comment)",
+			d.Duplicated, len(stops))
+	}
+	if len(stops) < 3 {
+		t.Errorf("only %d stops landed in the backfill", len(stops))
+	}
+}
