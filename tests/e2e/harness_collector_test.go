@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -32,6 +33,9 @@ type collectorProc struct {
 	err     error // valid once exited is closed
 	health  string
 }
+
+// lastRun is each test's latest collector run.
+var lastRun sync.Map
 
 // runSeq numbers collector runs (configs and logs) across parallel tests.
 var runSeq atomic.Int64
@@ -68,6 +72,7 @@ func runBinary(t *testing.T, bin, logPath string, args ...string) *collectorProc
 		t.Fatalf("starting %s: %v", bin, err)
 	}
 	p := &collectorProc{t: t, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
+	lastRun.Store(t, p)
 	go func() {
 		p.err = cmd.Wait()
 		out.Close()
@@ -77,7 +82,9 @@ func runBinary(t *testing.T, bin, logPath string, args ...string) *collectorProc
 		p.Stop()
 		assertNoSecretsInFile(t, logPath)
 		keepArtifact(t, logPath)
-		if t.Failed() {
+		// On failure, the tail of the test's last run only: tests with
+		// dozens of restarts would drown the report.
+		if last, _ := lastRun.Load(t); t.Failed() && last == p {
 			logTail(t, "collector "+filepath.Base(logPath), logPath, 30)
 		}
 	})
