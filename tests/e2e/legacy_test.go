@@ -5,7 +5,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -129,14 +128,10 @@ func unsampledLogs(cfg yamlMap) {
 
 type timeRange struct{ start, end time.Time }
 
-// rangeLog matches the receiver's "range collected" line (JSON fields of
-// the console encoder's context).
-var rangeLog = regexp.MustCompile(`range collected\s+(\{.*\})`)
-
 // legacyRanges returns the ranges the receiver logged as collected.
 func legacyRanges(t *testing.T, log string) []timeRange {
 	var out []timeRange
-	for _, m := range rangeLog.FindAllStringSubmatch(log, -1) {
+	for _, m := range rangeLine.FindAllStringSubmatch(log, -1) {
 		var f struct {
 			Start time.Time `json:"start"`
 			End   time.Time `json:"end"`

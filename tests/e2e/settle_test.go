@@ -338,6 +338,8 @@ func distribution(d []time.Duration) string {
 	return fmt.Sprintf("min %s p50 %s p90 %s p99 %s max %s (n=%d)", s[0].Round(10*time.Millisecond), p(0.5), p(0.9), p(0.99), s[len(s)-1].Round(10*time.Millisecond), len(s))
 }
 
+// rangeLine matches the receiver's "range collected" log line (the JSON
+// context of the console encoder).
 var rangeLine = regexp.MustCompile(`range collected\s+(\{.*\})`)
 
 // passPages reads the receiver's "range collected" lines: pages read and
