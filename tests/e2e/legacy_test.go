@@ -250,7 +250,7 @@ type healthSummary struct {
 }
 
 func (h healthSummary) String() string {
-	return fmt.Sprintf("%d samples %v; OK->error %d times, error->OK %d times, non-200 answers %d; first error: %q",
+	return fmt.Sprintf("%d samples %v; to error %d times, error->OK %d times, non-200 answers %d; first error: %q",
 		h.samples, h.byStatus, h.toError, h.toOK, h.unhealthyAnswer, truncate([]byte(h.firstErrorText), 160))
 }
 
@@ -276,7 +276,8 @@ func watchHealth(col *collectorProc) *healthWatch {
 				s.unhealthyAnswer++
 			}
 			switch {
-			case h.Receiver == "StatusRecoverableError" && s.lastReceiver == "StatusOK":
+			// From OK, or from the start (a first poll that already failed).
+			case h.Receiver == "StatusRecoverableError" && s.lastReceiver != "StatusRecoverableError":
 				s.toError++
 			case h.Receiver == "StatusOK" && s.lastReceiver == "StatusRecoverableError":
 				s.toOK++
