@@ -76,7 +76,7 @@ func TestBodyFormat(t *testing.T) {
 			jl, ml := sinks[v.name+"_json"].Lines(), sinks[v.name+"_map"].Lines()
 			assertNoSecretsInLines(t, jl)
 			assertNoSecretsInLines(t, ml)
-			jm, ms := indexLines(t, jl), indexLines(t, ml)
+			jm, ms := indexBodyLines(t, jl), indexBodyLines(t, ml)
 			if len(jl) == 0 || len(jl) != len(ml) || len(jm) != len(jl) || len(ms) != len(ml) {
 				t.Fatalf("json: %d lines (%d distinct rows), map: %d lines (%d distinct rows)", len(jl), len(jm), len(ml), len(ms))
 			}
@@ -88,7 +88,7 @@ func TestBodyFormat(t *testing.T) {
 					diffs = append(diffs, k+": only in json")
 					continue
 				}
-				if d := fieldDiff(j.fields, m.fields); d != "" {
+				if d := bodyFieldDiff(j.fields, m.fields); d != "" {
 					diffs = append(diffs, fmt.Sprintf("%s: %s\n    json: %s\n    map:  %s", k, d, j.raw, m.raw))
 				}
 				for _, v := range j.fields {
@@ -118,7 +118,7 @@ func TestBodyFormat(t *testing.T) {
 			}
 			if v.api == "reporting" || v.fieldNames == "legacy" {
 				for k, j := range jm {
-					if missing := missingFields(j.fields, seedQueryFields); len(missing) > 0 {
+					if missing := fieldsMissing(j.fields, seedQueryFields); len(missing) > 0 {
 						t.Errorf("%s: the Sumo Logic app's query finds no %v", k, missing)
 						break
 					}
@@ -233,8 +233,8 @@ type indexedLine struct {
 	fields map[string]any
 }
 
-// indexLines keys lines by (id, recipient, status), in either name set.
-func indexLines(t *testing.T, lines [][]byte) map[string]indexedLine {
+// indexBodyLines keys lines by (id, recipient, status), in either name set.
+func indexBodyLines(t *testing.T, lines [][]byte) map[string]indexedLine {
 	t.Helper()
 	out := map[string]indexedLine{}
 	for _, b := range lines {
@@ -243,7 +243,7 @@ func indexLines(t *testing.T, lines [][]byte) map[string]indexedLine {
 			t.Errorf("%v", err)
 			continue
 		}
-		m, err := decodeLine(b)
+		m, err := decodeLineNumbers(b)
 		if err != nil {
 			t.Errorf("%v", err)
 			continue
@@ -253,8 +253,8 @@ func indexLines(t *testing.T, lines [][]byte) map[string]indexedLine {
 	return out
 }
 
-// fieldDiff names the fields whose presence or value differ.
-func fieldDiff(a, b map[string]any) string {
+// bodyFieldDiff names the fields whose presence or value differ.
+func bodyFieldDiff(a, b map[string]any) string {
 	var d []string
 	for k, av := range a {
 		bv, ok := b[k]
@@ -274,7 +274,7 @@ func fieldDiff(a, b map[string]any) string {
 	return strings.Join(d, "; ")
 }
 
-func missingFields(m map[string]any, names []string) []string {
+func fieldsMissing(m map[string]any, names []string) []string {
 	var out []string
 	for _, n := range names {
 		if _, ok := m[n]; !ok {

@@ -38,12 +38,12 @@ func TestLegacySeedRows(t *testing.T) {
 	lines := tb.sim.Lines()
 	assertNoSecretsInLines(t, lines)
 	if len(lines) != 3 {
-		t.Fatalf("%d lines, want exactly 3:\n%s", len(lines), joinLines(lines))
+		t.Fatalf("%d lines, want exactly 3:\n%s", len(lines), indentedLines(lines))
 	}
 	ranges := legacyRanges(t, col.Log())
 	byID := map[string]map[string]any{}
 	for _, b := range lines {
-		m, err := decodeLine(b)
+		m, err := decodeLineNumbers(b)
 		if err != nil {
 			t.Fatalf("line is not a JSON object: %v: %s", err, b)
 		}
@@ -80,17 +80,17 @@ func TestLegacySeedRows(t *testing.T) {
 				}
 			}
 		}
-		if extra := extraKeys(got, seedQueryFields); len(extra) > 0 {
+		if extra := keysBeyond(got, seedQueryFields); len(extra) > 0 {
 			t.Errorf("row %d: fields beyond the report's: %v", i, extra)
 		}
 		checkEchoedWindow(t, i, got, seed.received[i], ranges)
 	}
-	t.Logf("lines:\n%s", joinLines(lines))
+	t.Logf("lines:\n%s", indentedLines(lines))
 }
 
 // checkEchoedWindow: StartDate and EndDate are the range of the query that
 // returned the row, as the API echoes it (RFC 3339, UTC).
-func checkEchoedWindow(t *testing.T, i int, got map[string]any, received string, ranges []timeRange) {
+func checkEchoedWindow(t *testing.T, i int, got map[string]any, received string, ranges []loggedRange) {
 	t.Helper()
 	sd, _ := got["StartDate"].(string)
 	ed, _ := got["EndDate"].(string)
@@ -100,7 +100,7 @@ func checkEchoedWindow(t *testing.T, i int, got map[string]any, received string,
 		t.Errorf("row %d: StartDate %q / EndDate %q are not UTC RFC 3339 times", i, sd, ed)
 		return
 	}
-	rt, _ := time.Parse(legacyReceivedLayout, received)
+	rt, _ := time.Parse(seedReceivedLayout, received)
 	if rt.Before(start) || rt.After(end) {
 		t.Errorf("row %d: Received %s outside the echoed window [%s, %s]", i, received, sd, ed)
 	}
@@ -126,18 +126,18 @@ func unsampledLogs(cfg yamlMap) {
 	logs["sampling"] = yamlMap{"enabled": false}
 }
 
-type timeRange struct{ start, end time.Time }
+type loggedRange struct{ start, end time.Time }
 
 // legacyRanges returns the ranges the receiver logged as collected.
-func legacyRanges(t *testing.T, log string) []timeRange {
-	var out []timeRange
+func legacyRanges(t *testing.T, log string) []loggedRange {
+	var out []loggedRange
 	for _, m := range rangeLine.FindAllStringSubmatch(log, -1) {
 		var f struct {
 			Start time.Time `json:"start"`
 			End   time.Time `json:"end"`
 		}
 		if err := json.Unmarshal([]byte(m[1]), &f); err == nil && !f.Start.IsZero() {
-			out = append(out, timeRange{f.Start, f.End})
+			out = append(out, loggedRange{f.Start, f.End})
 		} else {
 			t.Logf("unparsed range line (%v): %s", err, m[1])
 		}
@@ -145,7 +145,7 @@ func legacyRanges(t *testing.T, log string) []timeRange {
 	return out
 }
 
-func extraKeys(m map[string]any, known []string) []string {
+func keysBeyond(m map[string]any, known []string) []string {
 	k := map[string]bool{}
 	for _, n := range known {
 		k[n] = true
@@ -159,7 +159,7 @@ func extraKeys(m map[string]any, known []string) []string {
 	return extra
 }
 
-func joinLines(lines [][]byte) string {
+func indentedLines(lines [][]byte) string {
 	var s []string
 	for _, l := range lines {
 		s = append(s, "  "+string(l))
@@ -188,7 +188,7 @@ func TestLegacyHTMLPages(t *testing.T) {
 	rcv["retry_on_failure"] = yamlMap{"enabled": true, "initial_interval": "50ms", "max_interval": "50ms", "max_elapsed_time": "60ms"}
 
 	col := tb.startCollector(t, bins, cfg)
-	watch := watchHealth(col)
+	watch := watchReceiverStatus(col)
 	if !waitFor(90*time.Second, func() bool { return tb.sim.SumoStats().Lines >= history }) {
 		t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
 	}
@@ -231,16 +231,16 @@ func TestLegacyHTMLPages(t *testing.T) {
 	assertNoSecretsInLines(t, lines)
 }
 
-// healthWatch samples the receiver's component status every 100ms and
+// statusWatch samples the receiver's component status every 100ms and
 // counts its transitions.
-type healthWatch struct {
+type statusWatch struct {
 	mu      sync.Mutex
 	done    chan struct{}
 	stopped chan struct{}
-	s       healthSummary
+	s       statusSummary
 }
 
-type healthSummary struct {
+type statusSummary struct {
 	samples         int
 	byStatus        map[string]int
 	toError, toOK   int
@@ -249,13 +249,13 @@ type healthSummary struct {
 	unhealthyAnswer int // non-200 answers
 }
 
-func (h healthSummary) String() string {
+func (h statusSummary) String() string {
 	return fmt.Sprintf("%d samples %v; to error %d times, error->OK %d times, non-200 answers %d; first error: %q",
 		h.samples, h.byStatus, h.toError, h.toOK, h.unhealthyAnswer, truncate([]byte(h.firstErrorText), 160))
 }
 
-func watchHealth(col *collectorProc) *healthWatch {
-	w := &healthWatch{done: make(chan struct{}), stopped: make(chan struct{}), s: healthSummary{byStatus: map[string]int{}}}
+func watchReceiverStatus(col *collectorProc) *statusWatch {
+	w := &statusWatch{done: make(chan struct{}), stopped: make(chan struct{}), s: statusSummary{byStatus: map[string]int{}}}
 	go func() {
 		defer close(w.stopped)
 		for {
@@ -292,7 +292,7 @@ func watchHealth(col *collectorProc) *healthWatch {
 	return w
 }
 
-func (w *healthWatch) snapshot() healthSummary {
+func (w *statusWatch) snapshot() statusSummary {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := w.s
@@ -303,7 +303,7 @@ func (w *healthWatch) snapshot() healthSummary {
 	return s
 }
 
-func (w *healthWatch) stop() {
+func (w *statusWatch) stop() {
 	close(w.done)
 	<-w.stopped
 }

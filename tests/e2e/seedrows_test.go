@@ -15,9 +15,9 @@ import (
 // rows of 2022-11-29), as the simulator's testdata keeps it.
 const seedResponse = "../../simulator/testdata/seed_legacy_response.json"
 
-// legacyReceivedLayout is how the legacy report writes Received: UTC with
+// seedReceivedLayout is how the legacy report writes Received: UTC with
 // no zone and always seven fractional digits.
-const legacyReceivedLayout = "2006-01-02T15:04:05.0000000"
+const seedReceivedLayout = "2006-01-02T15:04:05.0000000"
 
 // seedQueryFields are the fields the Sumo Logic app's sample query extracts
 // (`json "Organization", "MessageId", ...`), in its order.
@@ -59,7 +59,7 @@ func redatedSeed(t *testing.T, dir string, now time.Time) seedSample {
 	s := seedSample{rows: env.Value}
 	var newest time.Time
 	for _, r := range s.rows {
-		rt, err := time.Parse(legacyReceivedLayout, r["Received"].(string))
+		rt, err := time.Parse(seedReceivedLayout, r["Received"].(string))
 		if err != nil {
 			t.Fatalf("seed Received: %v", err)
 		}
@@ -71,8 +71,8 @@ func redatedSeed(t *testing.T, dir string, now time.Time) seedSample {
 	shift := time.Duration(s.days) * 24 * time.Hour
 	var served []map[string]any
 	for _, r := range s.rows {
-		rt, _ := time.Parse(legacyReceivedLayout, r["Received"].(string))
-		text := rt.Add(shift).Format(legacyReceivedLayout)
+		rt, _ := time.Parse(seedReceivedLayout, r["Received"].(string))
+		text := rt.Add(shift).Format(seedReceivedLayout)
 		s.received = append(s.received, text)
 		c := make(map[string]any, len(r))
 		for k, v := range r {
@@ -97,8 +97,8 @@ func (s seedSample) simArgs() []string {
 	return []string{"-rows", s.file, "-rows-per-day", "0", "-delayed-fraction", "-1", "-changing-fraction", "-1"}
 }
 
-// decodeLine reads an exported line with numbers kept as written.
-func decodeLine(b []byte) (map[string]any, error) {
+// decodeLineNumbers reads an exported line with numbers kept as written.
+func decodeLineNumbers(b []byte) (map[string]any, error) {
 	var m map[string]any
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()

@@ -303,10 +303,10 @@ func (run *settleRun) judge(t *testing.T, truth []simulator.Row, lines [][]byte,
 	t.Logf("settle %s: %d rows in the judged window, %d lines received in all; %d interim statuses shown, %d of them exported",
 		run.settle, finals, len(lines), interims, interimsDelivered)
 	t.Logf("latency of final statuses visible when the live pass reads their time (%d), from becoming visible: %s; %d over the literal poll_interval + delay (%s)",
-		len(live), distribution(live), overLiteral, settlePoll+settleDelay)
+		len(live), latencyDistribution(live), overLiteral, settlePoll+settleDelay)
 	if len(late) > 0 {
-		t.Logf("latency of final statuses that became visible later (%d, settling pass): from becoming visible %s; from received %s",
-			len(late), distribution(late), distribution(lateFromReceived))
+		t.Logf("latency of final statuses visible only after received + delay (%d; the settling pass's, or a live read late enough to see them): from becoming visible %s; from received %s",
+			len(late), latencyDistribution(late), latencyDistribution(lateFromReceived))
 	}
 	if len(liveMissed) > 0 {
 		t.Errorf("%d final statuses visible at the live read were never exported, e.g. %v", len(liveMissed), liveMissed[:min(5, len(liveMissed))])
@@ -326,8 +326,8 @@ func (run *settleRun) judge(t *testing.T, truth []simulator.Row, lines [][]byte,
 	}
 }
 
-// distribution summarises latencies: min, percentiles, max.
-func distribution(d []time.Duration) string {
+// latencyDistribution summarises latencies: min, percentiles, max.
+func latencyDistribution(d []time.Duration) string {
 	if len(d) == 0 {
 		return "none"
 	}
