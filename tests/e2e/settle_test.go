@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -94,7 +95,7 @@ func TestSettle(t *testing.T) {
 		}{{"settle_15s", settleOn}, {"settle_0", 0}} {
 			t.Run(c.name, func(t *testing.T) {
 				t.Parallel()
-				r := runSettle(t, bins, oracle, c.settle)
+				r := runSettle(t, bins, oracle, settleAPI(), c.settle)
 				mu.Lock()
 				runs[c.name] = r
 				mu.Unlock()
@@ -159,9 +160,18 @@ type settleEvent struct {
 	final    bool
 }
 
-func runSettle(t *testing.T, bins binaries, oracle *simulator.Simulator, settle time.Duration) *settleRun {
+// settleAPI is the API the settling tests read: Graph, or the legacy report
+// with E2E_SETTLE_API=reporting.
+func settleAPI() string {
+	if api := os.Getenv("E2E_SETTLE_API"); api != "" {
+		return api
+	}
+	return "graph"
+}
+
+func runSettle(t *testing.T, bins binaries, oracle *simulator.Simulator, api string, settle time.Duration) *settleRun {
 	tb := newTestbed(t, bins, settleSimArgs()...)
-	cfg := tb.config("graph", settleLookback)
+	cfg := tb.config(api, settleLookback)
 	rcv := receiverOf(cfg)
 	rcv["delay"] = settleDelay.String()
 	rcv["settle"] = settle.String()
@@ -187,7 +197,7 @@ func runSettle(t *testing.T, bins binaries, oracle *simulator.Simulator, settle 
 		t.Fatalf("polling the sink: %v", err)
 	}
 	assertNoSecretsInLines(t, lines)
-	for _, n := range tb.sim.Counters().Requests["graph"] {
+	for _, n := range tb.sim.Counters().Requests[map[string]string{"graph": "graph", "reporting": "legacy"}[api]] {
 		run.apiRequests += n
 	}
 	run.pages, run.spans = passPages(col.Log())
