@@ -264,6 +264,9 @@ func runCollector(bin string, spec runSpec, t *tenant) (runResult, error) {
 			fmt.Fprintf(os.Stderr, "profile: %v\n", err)
 		}
 	}
+	// The peak RSS of the collector itself: rusage's Maxrss of a child also
+	// counts the harness's memory the child shared between fork and exec.
+	hwm := vmHWM(cmd.Process.Pid)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-exited:
@@ -282,7 +285,7 @@ func runCollector(bin string, spec runSpec, t *tenant) (runResult, error) {
 	res.UserSeconds = time.Duration(ru.Utime.Nano()).Seconds()
 	res.SysSeconds = time.Duration(ru.Stime.Nano()).Seconds()
 	res.CPUSeconds = res.UserSeconds + res.SysSeconds
-	res.MaxRSSMiB = float64(ru.Maxrss) / 1024 // KiB on Linux
+	res.MaxRSSMiB = float64(hwm) / 1024
 	res.SimCPU = simCPU.Seconds()
 	res.Requests = c.APIRequests
 	res.MaxInWindow = c.MaxAPIRequestsInWindow
@@ -320,4 +323,19 @@ func fetchProfile(port, seconds int, path string) error {
 	defer f.Close()
 	_, err = io.Copy(f, resp.Body)
 	return err
+}
+
+// vmHWM is the peak resident set of pid in KiB (/proc/<pid>/status).
+func vmHWM(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
 }

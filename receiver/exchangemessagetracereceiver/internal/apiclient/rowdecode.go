@@ -74,6 +74,7 @@ type RowDecoder struct {
 	startText, endText string
 	scratch            []byte
 	keyScratch         []byte
+	strings            stringArena
 }
 
 // NewRowDecoder returns a decoder for rows of the query over r.
@@ -231,10 +232,10 @@ func (d *RowDecoder) DecodeRow(s *Scanner, row *trace.Row, position int64, verbo
 		return d.reason(FieldReceived, "is missing"), nil
 	}
 
-	// One allocation holds every string of the row: the strings outlive
-	// the pooled page buffer, and a per-field allocation would triple the
-	// decoder's cost.
-	arena := string(d.scratch)
+	// One copy holds every string of the row: the strings outlive the
+	// pooled page buffer, and a per-field allocation would triple the
+	// decoder's cost. The copy goes to a block shared with the next rows.
+	arena := d.strings.copy(d.scratch)
 	str := func(f Field) string {
 		if state[f] != gotString {
 			return ""

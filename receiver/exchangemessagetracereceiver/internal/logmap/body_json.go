@@ -13,9 +13,10 @@ type jsonWriter struct {
 
 func (w *jsonWriter) begin() { w.buf = append(w.buf[:0], '{') }
 
-func (w *jsonWriter) end() string {
+// end closes the object and returns the buffer, valid until the next begin.
+func (w *jsonWriter) end() []byte {
 	w.buf = append(w.buf, '}')
-	return string(w.buf)
+	return w.buf
 }
 
 func (w *jsonWriter) key(k string) {

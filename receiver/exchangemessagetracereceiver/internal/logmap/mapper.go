@@ -24,6 +24,8 @@ type Mapper struct {
 	opts Options
 	json jsonWriter
 	body mapWriter
+	// bodies backs the JSON bodies: one allocation per block of rows.
+	bodies stringArena
 }
 
 // New returns a Mapper for opts.
@@ -58,12 +60,12 @@ func (m *Mapper) Append(lrs plog.LogRecordSlice, row *trace.Row, api trace.API, 
 	if m.opts.BodyFormat == BodyJSON {
 		if row.Raw != nil && legacyNames == (api == trace.APIReporting) {
 			// The API's own bytes under the API's own names: nothing to encode.
-			lr.Body().SetStr(string(row.Raw))
+			lr.Body().SetStr(m.bodies.copy(row.Raw))
 			return
 		}
 		m.json.begin()
 		m.writeFields(&m.json, row, api, st, legacyNames)
-		lr.Body().SetStr(m.json.end())
+		lr.Body().SetStr(m.bodies.copy(m.json.end()))
 		return
 	}
 	m.body.m = lr.Body().SetEmptyMap()
