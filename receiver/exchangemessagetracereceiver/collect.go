@@ -39,6 +39,13 @@ type collector struct {
 	resource  pcommon.Resource
 	now       func() time.Time
 
+	// deliveryCtx carries a page through the pipeline and into storage. It
+	// outlives the poll's context: a shutdown stops fetching at once but lets
+	// the page in flight finish, so it is neither cut off mid-export (and then
+	// sent again after the restart) nor lost. The receiver cancels it only
+	// when the shutdown's own deadline runs out.
+	deliveryCtx context.Context
+
 	// rangeRows counts the rows emitted by the range being read, for its log line.
 	rangeRows int
 }
@@ -175,7 +182,7 @@ func (c *collector) deliver(ctx context.Context, pass checkpoint.Pass, r trace.R
 		c.telemetry.ReceiverExchangeMessageTraceRowsDeduplicated.Add(ctx, int64(duplicates))
 	}
 	if n := records.Len(); n > 0 {
-		obsCtx := c.obs.StartLogsOp(ctx)
+		obsCtx := c.obs.StartLogsOp(c.deliveryCtx)
 		err := c.next.ConsumeLogs(obsCtx, logs)
 		c.obs.EndLogsOp(obsCtx, metadata.Type.String(), n, err)
 		if err != nil {
@@ -190,10 +197,7 @@ func (c *collector) deliver(ctx context.Context, pass checkpoint.Pass, r trace.R
 	if page.NextLink == "" {
 		c.finishRange(pass, r, readAt)
 	}
-	if err := c.store.CommitPage(ctx, txn); err != nil {
-		return err
-	}
-	return nil
+	return c.store.CommitPage(c.deliveryCtx, txn)
 }
 
 // finishRange moves the pass's cursor to the range end. A live range read

@@ -29,11 +29,12 @@ type messageTraceReceiver struct {
 	next     consumer.Logs
 	obs      *receiverhelper.ObsReport
 
-	telemetry *metadata.TelemetryBuilder
-	storage   storageCloser
-	http      *http.Client
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	telemetry      *metadata.TelemetryBuilder
+	storage        storageCloser
+	http           *http.Client
+	cancel         context.CancelFunc
+	cancelDelivery context.CancelFunc
+	wg             sync.WaitGroup
 }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*messageTraceReceiver, error) {
@@ -91,6 +92,7 @@ func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) e
 	// Never keep Start's context: it ends when Start returns.
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
+	c.deliveryCtx, r.cancelDelivery = context.WithCancel(context.Background())
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -118,11 +120,22 @@ func (r *messageTraceReceiver) run(ctx context.Context, host component.Host, c *
 	}
 }
 
+// Shutdown stops fetching at once and waits for the page in flight to be
+// delivered and recorded, until ctx ends; then it abandons that page (it is
+// read again after the restart).
 func (r *messageTraceReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
 		r.cancel()
+		stopped := make(chan struct{})
+		go func() { r.wg.Wait(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			r.cancelDelivery()
+			<-stopped
+		}
+		r.cancelDelivery()
 	}
-	r.wg.Wait()
 	if r.http != nil {
 		r.http.CloseIdleConnections()
 	}
