@@ -32,7 +32,7 @@ build: $(BIN) sim
 $(BIN): FORCE
 	@mkdir -p $(DIST_DIR) bin
 	go tool builder --config builder-config.yaml
-	cp $(DIST_DIR)/otelcol-messagetrace $(BIN)
+	cp $(DIST_DIR)/otelcol-messagetrace $(BIN).new && mv -f $(BIN).new $(BIN)
 
 sim:
 	@mkdir -p bin
