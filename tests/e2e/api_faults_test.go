@@ -18,6 +18,7 @@ import (
 // endpoint outage. Nothing is lost; the health_check extension shows the
 // receiver's recoverable error during the faults and OK after them.
 func TestAPIFaults(t *testing.T) {
+	t.Parallel() // waits on the simulator and the collector, little CPU
 	bins := requireBinaries(t)
 	for _, api := range []string{"graph", "reporting"} {
 		t.Run(api, func(t *testing.T) {

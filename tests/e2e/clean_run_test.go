@@ -10,6 +10,7 @@ import (
 // TestCleanRun: a tenant with 150,000 rows over 3 days, backfilled
 // and then followed live, arrives exactly once, each line the row's JSON.
 func TestCleanRun(t *testing.T) {
+	t.Parallel() // waits on the simulator and the collector, little CPU
 	bins := requireBinaries(t)
 	const days, perDay = 3, 50000 // 150,000 rows; ~0.6 new rows a second
 	tb := newTestbed(t, bins, historyArgs(days, perDay)...)

@@ -15,6 +15,7 @@ import (
 // the same file_storage. Nothing is lost; each crash repeats at most the page
 // in flight.
 func TestCrashes(t *testing.T) {
+	t.Parallel() // waits on the simulator and the collector, little CPU
 	bins := requireBinaries(t)
 	testCrashes(t, bins, "graph", 20)
 }
@@ -22,6 +23,7 @@ func TestCrashes(t *testing.T) {
 // TestCrashesLegacy: the same on the legacy report (numeric skiptokens,
 // relative nextLinks, hour windows), with 10 crashes.
 func TestCrashesLegacy(t *testing.T) {
+	t.Parallel() // waits on the simulator and the collector, little CPU
 	bins := requireBinaries(t)
 	testCrashes(t, bins, "reporting", 10)
 }
@@ -74,6 +76,10 @@ func testCrashes(t *testing.T, bins binaries, api string, crashes int) {
 			t.Fatalf("collector exited by itself before crash %d", i+1)
 		}
 		col.Kill()
+		// The source answers after its 100ms delay and still stores a body
+		// that was sent in full before the kill: wait for it, so that the
+		// lines of the killed run count before this crash.
+		time.Sleep(250 * time.Millisecond)
 		log = append(log, crash{phase: phase, uptime: uptime, at: tb.sim.SumoStats().Lines})
 	}
 

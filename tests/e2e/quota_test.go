@@ -12,6 +12,7 @@ import (
 // simulator, which keeps Microsoft's 100 per 5 minutes, never sees more
 // than 80 in any rolling 5 minutes and never has to throttle.
 func TestQuota(t *testing.T) {
+	t.Parallel() // waits on the simulator and the collector, little CPU
 	bins := requireBinaries(t)
 	const budget = 80
 	tb := newTestbed(t, bins, historyArgs(0.25, 40000)...)

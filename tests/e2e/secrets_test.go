@@ -31,6 +31,7 @@ func TestMain(m *testing.M) {
 // level and across a restart that resumes from the stored refresh token:
 // none of them appears in a log line or an exported record.
 func TestSecretsAuthorizationCodeFlow(t *testing.T) {
+	t.Parallel() // waits on the simulator and the collector, little CPU
 	bins := requireBinaries(t)
 	// Access tokens of 2 minutes: inside MSAL's refresh margin, so the
 	// refresh token is used and rotated on the way.

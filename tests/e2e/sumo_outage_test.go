@@ -12,6 +12,7 @@ import (
 // live collection. The exporter gives up, the receiver keeps its cursor, and
 // once the source is back every row arrives, once.
 func TestSumoOutage(t *testing.T) {
+	t.Parallel() // waits on the simulator and the collector, little CPU
 	bins := requireBinaries(t)
 	const (
 		days, perDay = 0.25, 200000 // 50,000 rows of history, ~2.3 new rows/s
