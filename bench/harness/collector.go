@@ -88,6 +88,9 @@ type runResult struct {
 func (r runResult) cpuPerMillion() float64 { return r.CPUSeconds / float64(r.Rows) * 1e6 }
 func (r runResult) rowsPerSecond() float64 { return float64(r.Rows) / r.WallSeconds }
 
+// maxWindow is the receiver's max_window in every run (-max-window).
+var maxWindow = 240 * time.Hour
+
 // debugRecords matches the debug exporter's basic line: "log records": 5000.
 var debugRecords = regexp.MustCompile(`"log records"\s*:\s*(\d+)`)
 
@@ -133,13 +136,13 @@ func configYAML(spec runSpec, t *tenant, pprofPort, metricsPort int) string {
     delay: 0s
     settle: 0s
     poll_interval: 24h
-    max_window: 240h
+    max_window: %s
     page_size: %d
     max_requests_per_5m: %d
     body_format: %s
     storage: file_storage
 `, simulator.DefaultTenantID, simulator.DefaultClientID, simulator.DefaultClientSecret, host, host,
-			t.sim.CAFile, spec.Lookback, p.PageSize, p.MaxRequestsPer5m, p.BodyFormat)
+			t.sim.CAFile, spec.Lookback, maxWindow, p.PageSize, p.MaxRequestsPer5m, p.BodyFormat)
 	}
 	b.WriteString("exporters:\n")
 	if p.Exporter == "sumologic" {

@@ -28,6 +28,8 @@ type options struct {
 	sections   map[string]bool
 	seed       uint64
 	pacingRows float64
+	only       string
+	maxWindow  time.Duration
 }
 
 func main() {
@@ -41,8 +43,11 @@ func main() {
 	flag.StringVar(&memDays, "mem-days", "1,10,30", "backfill lengths (days) of the memory section")
 	flag.StringVar(&sections, "sections", "throughput,memory,pacing,profile", "sections to run")
 	flag.Uint64Var(&o.seed, "seed", 7, "simulator seed")
+	flag.DurationVar(&o.maxWindow, "max-window", 240*time.Hour, "receiver max_window")
+	flag.StringVar(&o.only, "only", "", "run only the throughput pipelines whose name contains this")
 	flag.Float64Var(&o.pacingRows, "pacing-rows-per-day", 45000, "rows per day of the 10-day pacing run (about 90 requests)")
 	flag.Parse()
+	maxWindow = o.maxWindow
 	o.sections = map[string]bool{}
 	for _, s := range strings.Split(sections, ",") {
 		o.sections[strings.TrimSpace(s)] = true
@@ -126,6 +131,9 @@ func throughput(o options, rep *report) error {
 		// Interleaved, so that a slow minute of the shared machine spreads
 		// over every scenario instead of hitting one.
 		for i, p := range throughputPipelines {
+			if !strings.Contains(p.name(), o.only) {
+				continue
+			}
 			spec := runSpec{Pipe: p, Lookback: time.Since(t.from) + 5*time.Minute, File: file, Expect: rows,
 				Dir: filepath.Join(dir, fmt.Sprintf("run%d-%d", run, i)), Timeout: 10 * time.Minute}
 			res, err := runCollector(o.bin, spec, t)
@@ -179,7 +187,10 @@ func pacing(o options, rep *report) error {
 	}
 	defer t.close()
 	p := pipeline{Source: "receiver", BodyFormat: "json", Exporter: "debug", PageSize: 5000, MaxRequestsPer5m: 80}
-	spec := runSpec{Pipe: p, Lookback: time.Since(t.from) + 5*time.Minute, Dir: filepath.Join(dir, "run"), Timeout: 20 * time.Minute}
+	// The backfill pauses for minutes between requests: only the row count
+	// tells it is over.
+	rows := int64(len(t.sim.Truth(t.from.Add(-time.Minute), t.to.Add(time.Minute))))
+	spec := runSpec{Pipe: p, Lookback: time.Since(t.from) + 5*time.Minute, Expect: rows, Dir: filepath.Join(dir, "run"), Timeout: 20 * time.Minute}
 	res, err := runCollector(o.bin, spec, t)
 	if err != nil {
 		return err
