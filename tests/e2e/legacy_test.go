@@ -364,22 +364,29 @@ func TestLegacyAuthCodeRotation(t *testing.T) {
 			col.Stop()
 			break
 		}
-		// Wait for the next rotation, and kill the collector as soon as the
-		// simulator has issued the new refresh token.
-		n := tb.identityStats(t).RefreshRotated
+		// Wait for the next API request and kill the collector at once.
+		// Every token request is a refresh (2-second tokens), and the
+		// receiver hands out the new access token only once the new refresh
+		// token is in storage: a request means its rotation just completed.
+		// A kill between the token endpoint's answer and the storage write
+		// is TestLegacyAuthCodeKillBeforeSave.
+		n, r := tb.identityStats(t).RefreshRotated, legacyRequests(tb.sim)
 		var detected time.Time
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(statsEvery) {
-			if tb.identityStats(t).RefreshRotated > n {
+			if legacyRequests(tb.sim) > r {
 				detected = time.Now()
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("run %d: no rotation within 20s", i+1)
+				t.Fatalf("run %d: no request within 20s", i+1)
 			}
 		}
 		col.Kill()
 		st := tb.identityStats(t)
-		report = append(report, fmt.Sprintf("run %d: killed %s after the simulator counted rotation #%d (%d rotations in this run)",
+		if st.RefreshRotated <= n {
+			t.Fatalf("run %d: an API request without a rotation before it (2-second tokens must be refreshed for each)", i+1)
+		}
+		report = append(report, fmt.Sprintf("run %d: killed %s after the API request that followed rotation #%d (%d rotations in this run)",
 			i+1, time.Since(detected).Round(time.Microsecond), st.RefreshRotated-before.RefreshRotated, st.RefreshRotated-base))
 		if i > 0 && strings.Contains(col.Log(), "Redeemed the authorization code") {
 			t.Errorf("run %d redeemed the authorization code again", i+1)
@@ -409,4 +416,13 @@ func TestLegacyAuthCodeRotation(t *testing.T) {
 	d := compare(tb.sim.Truth(historyStart, cutoff), lines, cutoff)
 	requireComplete(t, d, kills*pageSize)
 	assertNoSecretsInLines(t, lines)
+}
+
+// legacyRequests counts the legacy report requests the simulator received.
+func legacyRequests(s *sim) int64 {
+	var n int64
+	for _, c := range s.Counters().Requests["legacy"] {
+		n += c
+	}
+	return n
 }
