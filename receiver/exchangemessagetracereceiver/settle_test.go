@@ -165,8 +165,8 @@ func TestSettlingPassDeliversLateRowsAndFinalStatuses(t *testing.T) {
 	assert.Positive(t, late)
 	assert.Positive(t, seenInterim)
 	// Rows visible at once go out within poll_interval + delay (+ the time
-	// the request itself takes).
-	assert.LessOrEqual(t, percentile(live, 1), cfg.PollInterval+cfg.Delay+1500*time.Millisecond)
+	// the request and the export take).
+	assert.LessOrEqual(t, percentile(live, 1), cfg.PollInterval+cfg.Delay+500*time.Millisecond)
 }
 
 func TestWithoutSettlingLateRowsAndStatusChangesAreMissed(t *testing.T) {

@@ -64,16 +64,17 @@ func Split(start, end time.Time, max time.Duration) []trace.Range {
 }
 
 // LiveEnd is the newest time the live pass may query up to: now - delay, to
-// the second (both APIs take second precision reliably).
+// the millisecond. Both APIs take fractional seconds; rounding down to the
+// second instead would hold a row back by up to a second more than delay.
 func LiveEnd(now time.Time, delay time.Duration) time.Time {
-	return now.Add(-delay).UTC().Truncate(time.Second)
+	return now.Add(-delay).UTC().Truncate(time.Millisecond)
 }
 
 // SettleEnd is the newest time the settling pass may re-read up to: rows
 // older than settle are taken as final. It never passes the live cursor:
 // the settling pass re-reads only what the live pass already read.
 func SettleEnd(now time.Time, settle time.Duration, liveCursor time.Time) time.Time {
-	end := now.Add(-settle).UTC().Truncate(time.Second)
+	end := now.Add(-settle).UTC().Truncate(time.Millisecond)
 	if end.After(liveCursor) {
 		return liveCursor
 	}

@@ -81,5 +81,5 @@ func TestSettleEnd(t *testing.T) {
 }
 
 func TestLiveEnd(t *testing.T) {
-	assert.Equal(t, ts("2026-05-20T11:55:00Z"), LiveEnd(ts("2026-05-20T12:00:00.750Z"), 5*time.Minute))
+	assert.Equal(t, ts("2026-05-20T11:55:00.75Z"), LiveEnd(ts("2026-05-20T12:00:00.750123Z"), 5*time.Minute))
 }
