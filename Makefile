@@ -51,7 +51,7 @@ validate: $(BIN)
 	@for c in $(CONFIGS); do echo "validate $$c"; ./$(BIN) validate --config $$c || exit 1; done
 
 e2e-test: $(BIN) sim
-	OTELCOL_BIN=$(CURDIR)/$(BIN) SIM_BIN=$(CURDIR)/$(SIM_BIN) $(GO_TEST) -count=1 -timeout 40m -tags e2e ./tests/e2e/...
+	OTELCOL_BIN=$(CURDIR)/$(BIN) SIM_BIN=$(CURDIR)/$(SIM_BIN) $(GO_TEST) -count=1 -timeout 40m -parallel 4 -tags e2e ./tests/e2e/...
 
 ## lint: gofmt, go vet, staticcheck (pinned in tools/go.mod)
 lint:
