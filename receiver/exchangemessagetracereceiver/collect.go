@@ -147,6 +147,12 @@ func (c *collector) runPass(ctx context.Context, pass checkpoint.Pass, end time.
 			c.save(ctx)
 		}
 		restarts = 0
+		// Forget keys no later range can meet after every range, not once a
+		// poll: a backfill of weeks is one poll, and memory must stay bounded
+		// by a range, not by the backfill.
+		if err := c.store.Prune(ctx, c.pruneBefore()); err != nil {
+			return err
+		}
 	}
 }
 

@@ -12,6 +12,12 @@ import (
 // Window is the length of Microsoft's rolling quota window.
 const Window = 5 * time.Minute
 
+// arrivalMargin widens our window: a request is counted here when it is let
+// go, but Microsoft counts it when it arrives, after a token fetch and a TLS
+// handshake that may take a while; without the margin a slow first request
+// and a fast later one can land in one of Microsoft's windows together.
+const arrivalMargin = 5 * time.Second
+
 // Budget admits at most Limit requests in any rolling Window, and holds every
 // caller while a Retry-After pause is in force. It is a log of send times
 // rather than a token bucket (golang.org/x/time/rate): a bucket with burst b
@@ -60,13 +66,13 @@ func (b *Budget) reserve() time.Duration {
 		return b.pausedUntil.Sub(now)
 	}
 	cut := 0
-	for cut < len(b.sent) && !b.sent[cut].After(now.Add(-Window)) {
+	for cut < len(b.sent) && !b.sent[cut].After(now.Add(-Window-arrivalMargin)) {
 		cut++
 	}
 	b.sent = b.sent[cut:]
 	if b.limit > 0 && len(b.sent) >= b.limit {
 		// The oldest send leaves the window just after Window has passed.
-		return b.sent[0].Add(Window).Sub(now) + time.Millisecond
+		return b.sent[0].Add(Window+arrivalMargin).Sub(now) + time.Millisecond
 	}
 	b.sent = append(b.sent, now)
 	return 0

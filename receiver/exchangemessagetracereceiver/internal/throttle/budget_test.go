@@ -37,8 +37,9 @@ func TestReserveRollingWindow(t *testing.T) {
 		{"second", time.Minute, false},
 		{"third", time.Minute, false},
 		{"fourth inside the window waits", time.Second, true},
-		// The first send (t=0) leaves the window at 5m.
-		{"after the oldest leaves", 3*time.Minute - time.Second + time.Millisecond, false},
+		// The first send (t=0) leaves the window at 5m plus the arrival margin.
+		{"not before the margin has passed", 3*time.Minute - time.Second + time.Millisecond, true},
+		{"after the oldest leaves", arrivalMargin, false},
 		{"window full again", 0, true},
 	}
 	for _, tt := range tests {
