@@ -43,7 +43,7 @@ func main() {
 	flag.StringVar(&memDays, "mem-days", "1,10,30", "backfill lengths (days) of the memory section")
 	flag.StringVar(&sections, "sections", "throughput,memory,pacing,profile", "sections to run")
 	flag.Uint64Var(&o.seed, "seed", 7, "simulator seed")
-	flag.DurationVar(&o.maxWindow, "max-window", 240*time.Hour, "receiver max_window")
+	flag.DurationVar(&o.maxWindow, "max-window", 24*time.Hour, "receiver max_window (the default config's)")
 	flag.StringVar(&o.only, "only", "", "run only the throughput pipelines whose name contains one of these (comma-separated)")
 	flag.Float64Var(&o.pacingRows, "pacing-rows-per-day", 45000, "rows per day of the 10-day pacing run (about 90 requests)")
 	flag.Parse()
