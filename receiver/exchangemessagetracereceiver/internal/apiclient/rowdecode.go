@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/strarena"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 )
 
@@ -74,7 +75,7 @@ type RowDecoder struct {
 	startText, endText string
 	scratch            []byte
 	keyScratch         []byte
-	strings            stringArena
+	strings            strarena.Arena
 }
 
 // NewRowDecoder returns a decoder for rows of the query over r.
@@ -235,7 +236,7 @@ func (d *RowDecoder) DecodeRow(s *Scanner, row *trace.Row, position int64, verbo
 	// One copy holds every string of the row: the strings outlive the
 	// pooled page buffer, and a per-field allocation would triple the
 	// decoder's cost. The copy goes to a block shared with the next rows.
-	arena := d.strings.copy(d.scratch)
+	arena := d.strings.Copy(d.scratch)
 	str := func(f Field) string {
 		if state[f] != gotString {
 			return ""

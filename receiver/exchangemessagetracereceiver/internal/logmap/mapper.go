@@ -4,6 +4,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/strarena"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 )
 
@@ -25,7 +26,7 @@ type Mapper struct {
 	json jsonWriter
 	body mapWriter
 	// bodies backs the JSON bodies: one allocation per block of rows.
-	bodies stringArena
+	bodies strarena.Arena
 }
 
 // New returns a Mapper for opts.
@@ -60,12 +61,12 @@ func (m *Mapper) Append(lrs plog.LogRecordSlice, row *trace.Row, api trace.API, 
 	if m.opts.BodyFormat == BodyJSON {
 		if row.Raw != nil && legacyNames == (api == trace.APIReporting) {
 			// The API's own bytes under the API's own names: nothing to encode.
-			lr.Body().SetStr(m.bodies.copy(row.Raw))
+			lr.Body().SetStr(m.bodies.Copy(row.Raw))
 			return
 		}
 		m.json.begin()
 		m.writeFields(&m.json, row, api, st, legacyNames)
-		lr.Body().SetStr(m.bodies.copy(m.json.end()))
+		lr.Body().SetStr(m.bodies.Copy(m.json.end()))
 		return
 	}
 	m.body.m = lr.Body().SetEmptyMap()
