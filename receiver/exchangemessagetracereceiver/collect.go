@@ -51,8 +51,8 @@ type collector struct {
 }
 
 // poll runs the live pass up to now - delay, then the settling pass when
-// enough settled time has accumulated, then forgets keys no range will
-// need again.
+// enough settled time has accumulated (each range forgets the keys no later
+// range can meet as soon as it is delivered).
 func (c *collector) poll(ctx context.Context) error {
 	now := c.now()
 	c.initCursors(ctx, now)
@@ -67,12 +67,10 @@ func (c *collector) poll(ctx context.Context) error {
 		settle := c.store.Cursor(checkpoint.Settle)
 		end := window.SettleEnd(c.now(), c.cfg.Settle, c.store.Cursor(checkpoint.Live).At)
 		if settle.Range != nil || end.Sub(settle.At) >= window.SettleStep(c.cfg.Settle) {
-			if err := c.runPass(ctx, checkpoint.Settle, end); err != nil {
-				return err
-			}
+			return c.runPass(ctx, checkpoint.Settle, end)
 		}
 	}
-	return c.store.Prune(ctx, c.pruneBefore())
+	return nil
 }
 
 // initCursors places the cursors of a first run, and moves cursors that an
