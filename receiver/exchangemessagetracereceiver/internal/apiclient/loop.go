@@ -254,7 +254,12 @@ func (l *Loop) attempt(ctx context.Context, u string, isLink bool, dec PageDecod
 			Err:     unwrapURLError(err)}, false, nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr = l.cfg.Classify(&Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: buf.Bytes(), IsLink: isLink, URL: req.URL})
+		r := &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: buf.Bytes(), IsLink: isLink, URL: req.URL}
+		if r.StatusCode == http.StatusTooManyRequests {
+			apiErr = throttled(l.cfg.Service, r)
+		} else {
+			apiErr = l.cfg.Classify(r)
+		}
 		putBuffer(buf)
 		return nil, nil, apiErr, false, nil
 	}

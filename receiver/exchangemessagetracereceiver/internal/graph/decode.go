@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 
@@ -70,16 +69,13 @@ func newPageDecoder(r trace.Range, pageSize int) *pageDecoder {
 	return &pageDecoder{rows: apiclient.NewRowDecoder(schema, r), pageSize: pageSize}
 }
 
-// errNotObject makes the loop describe the body (HTML page, text, empty).
-var errNotObject = errors.New("the body is not a JSON object")
-
 // Decode reads {"@odata.context":..,"value":[rows],"@odata.nextLink":".."}
 // with the members in any order.
 func (d *pageDecoder) Decode(body []byte, _ *url.URL) (*trace.Page, error) {
 	s := &d.scanner
 	s.Reset(body)
 	if s.Peek() != '{' {
-		return nil, errNotObject
+		return nil, apiclient.ErrNotObject
 	}
 	// Rows are about 350-450 bytes of JSON: size the slice from the body
 	// rather than $top, so the last, short page does not allocate a full one.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
@@ -28,11 +27,6 @@ func classifier(clientID string) apiclient.Classifier {
 		said := apiclient.Said(r.StatusCode, eb)
 		e := &trace.APIError{StatusCode: r.StatusCode, Code: eb.Code}
 		switch {
-		case r.StatusCode == http.StatusTooManyRequests:
-			e.Kind = trace.KindThrottled
-			e.RetryAfter = apiclient.RetryAfter(r.Header, time.Now())
-			e.Message = fmt.Sprintf("Microsoft Graph throttled this tenant's message trace requests (%s); every request of the tenant pauses for %s, as Retry-After asks",
-				said, e.RetryAfter)
 		case r.StatusCode == http.StatusUnauthorized && servicePrincipalMissing(r.Body):
 			e.Kind = trace.KindAuth
 			e.Message = "Exchange Online has no service principal for Microsoft's message trace app " + MessageTraceAppID +

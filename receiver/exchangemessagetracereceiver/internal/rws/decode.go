@@ -1,7 +1,6 @@
 package rws
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 
@@ -79,8 +78,6 @@ func newPageDecoder(r trace.Range, pageSize int) *pageDecoder {
 	return &pageDecoder{rows: apiclient.NewRowDecoder(schema, r), pageSize: pageSize}
 }
 
-var errNotObject = errors.New("the body is not a JSON object")
-
 // pageParts is what a page held besides its rows.
 type pageParts struct {
 	link     string
@@ -92,7 +89,7 @@ func (d *pageDecoder) Decode(body []byte, reqURL *url.URL) (*trace.Page, error) 
 	s := &d.scanner
 	s.Reset(body)
 	if s.Peek() != '{' {
-		return nil, errNotObject
+		return nil, apiclient.ErrNotObject
 	}
 	page := &trace.Page{Rows: make([]trace.Row, 0, min(d.pageSize, len(body)/256+1))}
 	pos := d.next

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
@@ -26,11 +25,6 @@ func classifier(clientID string) apiclient.Classifier {
 		said := apiclient.Said(r.StatusCode, eb)
 		e := &trace.APIError{StatusCode: r.StatusCode, Code: eb.Code}
 		switch {
-		case r.StatusCode == http.StatusTooManyRequests:
-			e.Kind = trace.KindThrottled
-			e.RetryAfter = apiclient.RetryAfter(r.Header, time.Now())
-			e.Message = fmt.Sprintf("The Reporting Web Service throttled this tenant's requests (%s); every request of the tenant pauses for %s, as Retry-After asks",
-				said, e.RetryAfter)
 		case r.StatusCode == http.StatusUnauthorized:
 			e.Kind = trace.KindAuth
 			e.Message = fmt.Sprintf("The Reporting Web Service refused the access token (%s): check that the token is for https://outlook.office365.com (its resource/audience) and for this tenant, and that the app's credentials are current", said)
