@@ -163,6 +163,9 @@ func (c *collector) deliver(ctx context.Context, pass checkpoint.Pass, r trace.R
 		c.logger.Warn("skipped malformed rows", zap.Int("rows", page.Malformed), zap.Errors("reasons", page.MalformedErrors))
 	}
 	txn := c.store.Keys.Begin()
+	// A page not committed (the pipeline refused it) must leave no keys,
+	// or its rows would be dropped as duplicates when it is read again.
+	defer txn.Discard()
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
 	c.resource.CopyTo(rl.Resource())

@@ -20,6 +20,7 @@ const entrySize = 9
 // emitted, by received-hour bucket.
 type Keys struct {
 	buckets map[int64]map[uint64]uint8
+	txn     Txn // the one open page, reused
 }
 
 func newKeys() *Keys { return &Keys{buckets: map[int64]map[uint64]uint8{}} }
@@ -66,48 +67,119 @@ func (k *Keys) load(bucket int64, chunk []byte) {
 	}
 }
 
-// Txn collects the keys of one page. Nothing is applied until the page has
-// been accepted by the pipeline (Commit); a failed page leaves Keys as it was.
+// Txn is one page's admissions. Admit writes a row's key into Keys at once
+// (one hash lookup and an insert on the same slot, instead of a page-local
+// set and a second insert at commit: this is per row and the set holds a
+// day of rows) and keeps what it overwrote, so that Discard can put Keys
+// back as it was when the pipeline refuses the page. Keys has one Txn at a
+// time: Begin discards the previous one if it was not committed.
 type Txn struct {
 	keys    *Keys
-	pending map[int64][]byte // bucket -> encoded entries added by this page
-	seen    map[uint64]uint8 // keys added by this page, for repeats within it
+	open    bool
+	undo    []undoEntry
+	pending []pendingChunk // encoded entries added by this page, by bucket
+
+	// The bucket of the previous row: a page's rows are in time order, so
+	// the bucket rarely changes from one row to the next.
+	curBucket int64
+	cur       map[uint64]uint8
+	curChunk  int
+}
+
+type undoEntry struct {
+	bucket  int64
+	hash    uint64
+	old     uint8
+	existed bool
+}
+
+type pendingChunk struct {
+	bucket  int64
+	entries []byte
 }
 
 // Begin starts the key set of a new page.
 func (k *Keys) Begin() *Txn {
-	return &Txn{keys: k, pending: map[int64][]byte{}, seen: map[uint64]uint8{}}
+	t := &k.txn
+	t.Discard()
+	t.keys, t.open, t.undo, t.pending, t.cur = k, true, t.undo[:0], nil, nil
+	return t
 }
 
 // Admit tells whether row must be emitted: its (id, recipient) was never
 // emitted, or was emitted with another status (then previous names it).
-// An admitted row is recorded in the transaction.
+// An admitted row is recorded in Keys, undone by Discard.
 func (t *Txn) Admit(row *trace.Row) (emit bool, previous string) {
 	h := rowHash(row.ID, row.RecipientAddress)
 	code := statusCode(row.Status)
-	if c, ok := t.seen[h]; ok && c == code {
+	keys := t.bucket(bucketOf(row.Received))
+	old, existed := keys[h]
+	if existed && old == code {
 		return false, ""
 	}
-	bucket := bucketOf(row.Received)
-	if c, ok := t.keys.buckets[bucket][h]; ok {
-		if c == code {
-			return false, ""
-		}
-		previous = statusName(c)
-	}
-	t.seen[h] = code
+	keys[h] = code
+	t.undo = append(t.undo, undoEntry{bucket: t.curBucket, hash: h, old: old, existed: existed})
 	var e [entrySize]byte
 	binary.LittleEndian.PutUint64(e[:], h)
 	e[8] = code
-	t.pending[bucket] = append(t.pending[bucket], e[:]...)
+	chunk := &t.pending[t.curChunk]
+	chunk.entries = append(chunk.entries, e[:]...)
+	if existed {
+		previous = statusName(old)
+	}
 	return true, previous
 }
 
-// apply adds the transaction's keys to the set.
-func (t *Txn) apply() {
-	for bucket, chunk := range t.pending {
-		t.keys.load(bucket, chunk)
+// bucket returns the key set of bucket, creating it (and its pending chunk)
+// on first use, and makes it current.
+func (t *Txn) bucket(bucket int64) map[uint64]uint8 {
+	if t.cur != nil && bucket == t.curBucket {
+		return t.cur
 	}
+	keys := t.keys.buckets[bucket]
+	if keys == nil {
+		keys = map[uint64]uint8{}
+		t.keys.buckets[bucket] = keys
+	}
+	t.curBucket, t.cur, t.curChunk = bucket, keys, -1
+	for i := range t.pending {
+		if t.pending[i].bucket == bucket {
+			t.curChunk = i
+		}
+	}
+	if t.curChunk < 0 {
+		t.pending = append(t.pending, pendingChunk{bucket: bucket})
+		t.curChunk = len(t.pending) - 1
+	}
+	return keys
+}
+
+// Discard undoes the admissions of a page that was not committed; after
+// Commit it does nothing.
+func (t *Txn) Discard() {
+	if !t.open {
+		return
+	}
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		u := t.undo[i]
+		keys := t.keys.buckets[u.bucket]
+		if u.existed {
+			keys[u.hash] = u.old
+		} else {
+			delete(keys, u.hash)
+		}
+	}
+	for _, c := range t.pending {
+		if len(t.keys.buckets[c.bucket]) == 0 {
+			delete(t.keys.buckets, c.bucket)
+		}
+	}
+	t.finish()
+}
+
+// finish closes the transaction; the chunks' bytes now belong to storage.
+func (t *Txn) finish() {
+	t.open, t.undo, t.pending, t.cur = false, t.undo[:0], nil, nil
 }
 
 // pruneBefore drops buckets that end at or before t and returns them.

@@ -14,6 +14,13 @@ var statusNames = []string{
 const unknownStatus = 255
 
 func statusCode(s string) uint8 {
+	// Exact spellings first: they are what the APIs send, and a string
+	// compare is a fraction of a case-folding one (this runs per row).
+	for i, name := range statusNames {
+		if s == name {
+			return uint8(i)
+		}
+	}
 	for i, name := range statusNames {
 		if strings.EqualFold(s, name) {
 			return uint8(i)

@@ -112,12 +112,15 @@ func (s *Store) Cursor(p Pass) *Cursor {
 // the next successful write carries the cursor forward.
 func (s *Store) CommitPage(ctx context.Context, txn *Txn) error {
 	var ops []*storage.Operation
-	if txn != nil {
-		for bucket, chunk := range txn.pending {
-			ops = append(ops, storage.SetOperation(s.chunkKey(bucket, s.State.Chunks[bucket]), chunk))
-			s.State.Chunks[bucket]++
+	if txn != nil && txn.open {
+		for _, c := range txn.pending {
+			if len(c.entries) == 0 {
+				continue
+			}
+			ops = append(ops, storage.SetOperation(s.chunkKey(c.bucket, s.State.Chunks[c.bucket]), c.entries))
+			s.State.Chunks[c.bucket]++
 		}
-		txn.apply()
+		txn.finish()
 	}
 	return s.write(ctx, ops)
 }

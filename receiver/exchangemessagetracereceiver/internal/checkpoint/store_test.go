@@ -89,6 +89,40 @@ func TestAdmit(t *testing.T) {
 		emit, _ = store.Keys.Begin().Admit(&r)
 		require.True(t, emit, "a page the pipeline refused must be admitted again")
 	})
+	t.Run("a discarded page restores what it changed", func(t *testing.T) {
+		txn := store.Keys.Begin() // also discards the previous subtest's page
+		keysBefore := store.Keys.Len()
+		changed := row("m1", "a@x.com", "delivered", at)
+		emit, prev := txn.Admit(&changed)
+		require.True(t, emit)
+		require.Equal(t, "pending", prev)
+		// A status change within the page names the status admitted before it.
+		fresh, freshChanged := row("m5", "a@x.com", "pending", at), row("m5", "a@x.com", "failed", at)
+		_, _ = txn.Admit(&fresh)
+		emit, prev = txn.Admit(&freshChanged)
+		require.True(t, emit)
+		require.Equal(t, "pending", prev)
+		other := row("m6", "a@x.com", "delivered", at.Add(48*time.Hour)) // a bucket of its own
+		_, _ = txn.Admit(&other)
+		txn.Discard()
+		txn.Discard() // twice is harmless
+
+		assert.Equal(t, keysBefore, store.Keys.Len())
+		assert.Len(t, store.Keys.buckets, 1, "a bucket created by the discarded page is gone")
+		emit, prev = store.Keys.Begin().Admit(&changed)
+		assert.True(t, emit)
+		assert.Equal(t, "pending", prev, "the status emitted before the discarded page is back")
+	})
+	t.Run("discard after commit keeps the page", func(t *testing.T) {
+		txn := store.Keys.Begin()
+		r := row("m7", "a@x.com", "delivered", at)
+		emit, _ := txn.Admit(&r)
+		require.True(t, emit)
+		require.NoError(t, store.CommitPage(context.Background(), txn))
+		txn.Discard()
+		emit, _ = store.Keys.Begin().Admit(&r)
+		assert.False(t, emit)
+	})
 }
 
 func TestPersistAcrossRestart(t *testing.T) {

@@ -31,18 +31,19 @@ var knownStatuses = [...]statusInfo{
 
 // lookupStatus finds s among the known statuses, ignoring case. The exact
 // spellings are tried first: they are what both APIs normally send.
-func lookupStatus(s string) (statusInfo, bool) {
-	for _, k := range knownStatuses {
-		if s == k.graph || s == k.legacy {
+func lookupStatus(s string) (*statusInfo, bool) {
+	// By index, not by value: this runs per row and an entry is 40 bytes.
+	for i := range knownStatuses {
+		if k := &knownStatuses[i]; s == k.graph || s == k.legacy {
 			return k, true
 		}
 	}
-	for _, k := range knownStatuses {
-		if strings.EqualFold(s, k.graph) {
+	for i := range knownStatuses {
+		if k := &knownStatuses[i]; strings.EqualFold(s, k.graph) {
 			return k, true
 		}
 	}
-	return statusInfo{}, false
+	return nil, false
 }
 
 // describeStatus returns s in Graph's spelling and in the legacy spelling,
@@ -51,7 +52,7 @@ func lookupStatus(s string) (statusInfo, bool) {
 // Its severity is INFO: nothing says it is a problem.
 func describeStatus(s string) statusInfo {
 	if k, ok := lookupStatus(s); ok {
-		return k
+		return *k
 	}
 	return statusInfo{withFirstLetter(s, false), withFirstLetter(s, true), plog.SeverityNumberInfo}
 }
