@@ -212,7 +212,7 @@ func profile(o options, rep *report) error {
 	}
 	defer t.close()
 	for i, p := range throughputPipelines {
-		if p.Source != "receiver" {
+		if p.Source != "receiver" || !selected(p.name(), o.only) {
 			continue
 		}
 		name := fmt.Sprintf("%s-%s", p.BodyFormat, p.Exporter)

@@ -76,6 +76,7 @@ type RowDecoder struct {
 	scratch            []byte
 	keyScratch         []byte
 	strings            strarena.Arena
+	rows               []trace.Row // the previous page's array, reused
 }
 
 // NewRowDecoder returns a decoder for rows of the query over r.
@@ -331,6 +332,19 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// NewPage returns an empty page for a body of bodyLen bytes. Its Rows reuse
+// the previous page's array: the receiver is done with a page before it
+// asks for the next (Loop.Run delivers a page before fetching another), and
+// a fresh array per page is over a megabyte for the garbage collector to
+// clear and scan. The rows are sized from the body (350-450 bytes of JSON
+// a row) rather than $top, so a short last page does not allocate a full one.
+func (d *RowDecoder) NewPage(bodyLen, pageSize int) *trace.Page {
+	if want := min(pageSize, bodyLen/256+1); cap(d.rows) < want {
+		d.rows = make([]trace.Row, 0, want)
+	}
+	return &trace.Page{Rows: d.rows[:0]}
+}
+
 // maxMalformedErrors bounds Page.MalformedErrors: the log needs examples,
 // not every bad row of a broken page.
 const maxMalformedErrors = 5
@@ -359,5 +373,6 @@ func (d *RowDecoder) DecodeRows(s *Scanner, page *trace.Page, next *int64, verbo
 			return err
 		}
 	}
+	d.rows = page.Rows[:0] // keep what append grew
 	return err
 }

@@ -77,9 +77,7 @@ func (d *pageDecoder) Decode(body []byte, _ *url.URL) (*trace.Page, error) {
 	if s.Peek() != '{' {
 		return nil, apiclient.ErrNotObject
 	}
-	// Rows are about 350-450 bytes of JSON: size the slice from the body
-	// rather than $top, so the last, short page does not allocate a full one.
-	page := &trace.Page{Rows: make([]trace.Row, 0, min(d.pageSize, len(body)/256+1))}
+	page := d.rows.NewPage(len(body), d.pageSize)
 	pos := d.next
 	var sawValue, sawError bool
 	more, err := s.BeginObject()

@@ -91,7 +91,7 @@ func (d *pageDecoder) Decode(body []byte, reqURL *url.URL) (*trace.Page, error) 
 	if s.Peek() != '{' {
 		return nil, apiclient.ErrNotObject
 	}
-	page := &trace.Page{Rows: make([]trace.Row, 0, min(d.pageSize, len(body)/256+1))}
+	page := d.rows.NewPage(len(body), d.pageSize)
 	pos := d.next
 	var parts pageParts
 	err := d.members(s, func(key []byte) error {

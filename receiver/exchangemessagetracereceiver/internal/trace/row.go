@@ -57,6 +57,8 @@ type Row struct {
 }
 
 // Page is one response of the API: its decoded rows, in the API's order.
+// The rows are valid until the next page of the same range is decoded (their
+// array is reused): copy what must outlive the page.
 type Page struct {
 	Rows []Row
 	// NextLink is the absolute URL of the next page, empty on the last one.
