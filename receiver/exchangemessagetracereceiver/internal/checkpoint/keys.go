@@ -34,6 +34,14 @@ func (k *Keys) Len() int {
 	return n
 }
 
+func (k *Keys) largestBucket() int {
+	n := 0
+	for _, b := range k.buckets {
+		n = max(n, len(b))
+	}
+	return n
+}
+
 func bucketOf(t time.Time) int64 { return t.Truncate(bucketSpan).Unix() }
 
 // rowHash hashes (id, recipient) with FNV-1a; the recipient is folded to
@@ -138,7 +146,10 @@ func (t *Txn) bucket(bucket int64) map[uint64]uint8 {
 	}
 	keys := t.keys.buckets[bucket]
 	if keys == nil {
-		keys = map[uint64]uint8{}
+		// Sized like the largest hour held: hours of one tenant carry
+		// similar volumes, and growing a map of tens of thousands of keys
+		// step by step rehashes each key several times.
+		keys = make(map[uint64]uint8, t.keys.largestBucket())
 		t.keys.buckets[bucket] = keys
 	}
 	t.curBucket, t.cur, t.curChunk = bucket, keys, -1

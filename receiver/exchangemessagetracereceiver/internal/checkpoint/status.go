@@ -13,13 +13,23 @@ var statusNames = []string{
 // from every known one, so a change to or from it is seen.
 const unknownStatus = 255
 
-func statusCode(s string) uint8 {
-	// Exact spellings first: they are what the APIs send, and a string
-	// compare is a fraction of a case-folding one (this runs per row).
+// codeBySpelling holds the exact spellings both APIs send (Graph's and,
+// with a capital, the legacy report's): this runs per row, and one map
+// lookup is a fraction of case-folding compares against every name.
+var codeBySpelling = func() map[string]uint8 {
+	m := make(map[string]uint8, 2*len(statusNames))
 	for i, name := range statusNames {
-		if s == name {
-			return uint8(i)
+		m[name] = uint8(i)
+		if name != "" {
+			m[strings.ToUpper(name[:1])+name[1:]] = uint8(i)
 		}
+	}
+	return m
+}()
+
+func statusCode(s string) uint8 {
+	if c, ok := codeBySpelling[s]; ok {
+		return c
 	}
 	for i, name := range statusNames {
 		if strings.EqualFold(s, name) {
