@@ -64,9 +64,13 @@ func (s *Simulator) serveGraph(buf []byte, r *http.Request, now time.Time, plan 
 	buf = appendString(buf, base+"/"+version+"/$metadata#admin/exchange/tracing/messageTraces")
 	buf = append(buf, `,"value":[`...)
 	n := 0
+	unknownMembers := prefersUnknownEnumMembers(r.Header)
 	next, more := s.model.scan(qry, pos, func(row *Row, st Status) bool {
 		if n > 0 {
 			buf = append(buf, ',')
+		}
+		if st == StatusRecalled && !unknownMembers {
+			st = StatusUnknownFutureValue
 		}
 		buf = appendGraphRow(buf, row, st, beta)
 		n++
@@ -242,4 +246,18 @@ var requestSeq atomic.Uint64
 func newRequestID(*http.Request) string {
 	r := newRNG(requestSeq.Add(1), 0x5eed)
 	return guid(&r)
+}
+
+// prefersUnknownEnumMembers tells whether the request asked, in any of its
+// Prefer headers, for the members Graph added to an enum after
+// unknownFutureValue (for messageTraces' status: recalled).
+func prefersUnknownEnumMembers(h http.Header) bool {
+	for _, v := range h.Values("Prefer") {
+		for _, p := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(p), "include-unknown-enum-members") {
+				return true
+			}
+		}
+	}
+	return false
 }

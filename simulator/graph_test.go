@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -222,5 +223,42 @@ func TestGraphOverHTTPS(t *testing.T) {
 	}
 	if pages < 2 {
 		t.Fatalf("%d pages", pages)
+	}
+}
+
+// Graph adds enum members after unknownFutureValue (status: recalled) and
+// sends them only to a client that asks with a Prefer header.
+func TestGraphRecalledNeedsPreferHeader(t *testing.T) {
+	clk := newClock(testNow)
+	cfg := quiet(0, clk)
+	cfg.Rows = []Row{{ID: "0c1d5652-d2eb-496c-a741-08dad1cb79be", RecipientAddress: "x@contoso.com",
+		Received: testNow.Add(-time.Hour), Size: 1, FromIP: "203.0.113.25", Status: StatusRecalled}}
+	s := startSim(t, cfg)
+	tok := token(t, s, graphAud)
+	tests := []struct {
+		prefer []string
+		want   string
+	}{
+		{nil, `"status":"unknownFutureValue"`},
+		{[]string{"include-unknown-enum-members"}, `"status":"recalled"`},
+		{[]string{"odata.maxpagesize=10, Include-Unknown-Enum-Members"}, `"status":"recalled"`},
+		{[]string{"odata.maxpagesize=10", "include-unknown-enum-members"}, `"status":"recalled"`},
+		{[]string{"return=minimal"}, `"status":"unknownFutureValue"`},
+	}
+	for _, tt := range tests {
+		req, _ := http.NewRequest(http.MethodGet, graphURL(s, graphFilter(testNow.Add(-2*time.Hour), testNow), 0), nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		for _, p := range tt.prefer {
+			req.Header.Add("Prefer", p)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), tt.want) {
+			t.Errorf("Prefer %q: body %s, want %s", tt.prefer, body, tt.want)
+		}
 	}
 }

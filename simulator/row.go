@@ -18,6 +18,11 @@ const (
 	StatusQuarantined    Status = "quarantined"
 	StatusFilteredAsSpam Status = "filteredAsSpam"
 	StatusNone           Status = "none"
+	// StatusRecalled is sent only to a client asking for it with
+	// "Prefer: include-unknown-enum-members"; others get
+	// StatusUnknownFutureValue in its place (Graph's evolvable enums).
+	StatusRecalled           Status = "recalled"
+	StatusUnknownFutureValue Status = "unknownFutureValue"
 )
 
 // Legacy returns the status as the Reporting Web Service spells it.

@@ -57,6 +57,8 @@ type Config struct {
 	Classify Classifier
 	// MaxBodyBytes caps a response body; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// Header is sent with every request, besides Accept.
+	Header http.Header
 }
 
 // Loop sends the requests of range queries: budget, retries, paging.
@@ -226,6 +228,9 @@ func (l *Loop) attempt(ctx context.Context, u string, isLink bool, dec PageDecod
 			Message: fmt.Sprintf("cannot build a request for %s", Quote(ShortURL(u))), Err: err}, false, nil
 	}
 	req.Header.Set("Accept", "application/json")
+	for k, v := range l.cfg.Header {
+		req.Header[k] = v
+	}
 	resp, err := l.cfg.Client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -47,6 +47,8 @@ type API struct {
 	Query      func(r trace.Range) string
 	NewDecoder func(r trace.Range, pageSize int) PageDecoder
 	Classify   func(clientID string) Classifier
+	// Header is sent with every request of the API.
+	Header http.Header
 }
 
 // RangeClient implements trace.Source for one API.
@@ -99,6 +101,7 @@ func NewRangeClient(api API, cfg ClientConfig) *RangeClient {
 			Logger:   cfg.Logger,
 			Observe:  cfg.Observe,
 			Classify: api.Classify(cfg.ClientID),
+			Header:   api.Header,
 		}),
 	}
 }

@@ -5,6 +5,7 @@ package graph
 import (
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"net/http"
 )
 
 // DefaultBaseURL is Graph's v1.0 endpoint in the global cloud.
@@ -43,6 +44,9 @@ var api = apiclient.API{
 	},
 	NewDecoder: func(r trace.Range, pageSize int) apiclient.PageDecoder { return newPageDecoder(r, pageSize) },
 	Classify:   classifier,
+	// Without it Graph writes "unknownFutureValue" for the statuses added
+	// to the enum after it (recalled): an analyst needs the real one.
+	Header: http.Header{"Prefer": {"include-unknown-enum-members"}},
 }
 
 // New returns a Graph client.
