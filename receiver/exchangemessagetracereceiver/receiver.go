@@ -72,7 +72,7 @@ func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) e
 		return err
 	}
 	r.http = httpClient
-	source := newSource(r.cfg, httpClient, tel, logger)
+	source := newSource(r.cfg, httpClient, openBudget(r.cfg, store), tel, logger)
 
 	fieldNames, _ := logmap.ParseFieldNames(r.cfg.FieldNames)
 	bodyFormat, _ := logmap.ParseBodyFormat(r.cfg.BodyFormat)

@@ -50,6 +50,15 @@ type State struct {
 	Settle  Cursor            `json:"settle"`
 	Chunks  map[int64]int     `json:"chunks"` // key bucket -> number of chunks stored
 	Extra   map[string]string `json:"extra,omitempty"`
+	Budget  *Budget           `json:"budget,omitempty"`
+}
+
+// Budget is the tenant's request budget at the last write, so that a
+// restart does not start with a fresh one: the send times (Unix ms) still
+// inside Microsoft's rolling window, and the end of a Retry-After pause.
+type Budget struct {
+	Sent        []int64 `json:"sent,omitempty"`
+	PausedUntil int64   `json:"paused_until,omitempty"`
 }
 
 // Store is the receiver's checkpoint over a storage client.
@@ -58,6 +67,9 @@ type Store struct {
 	prefix string
 	State  State
 	Keys   *Keys
+	// OnWrite, when set, updates the state just before each write (the
+	// receiver stores its request budget this way).
+	OnWrite func(*State)
 }
 
 // Open loads the checkpoint stored under prefix (one per tenant and API, so
@@ -157,6 +169,9 @@ func (s *Store) Save(ctx context.Context) error { return s.write(ctx, nil) }
 
 // write sets the state record together with ops, in one batch.
 func (s *Store) write(ctx context.Context, ops []*storage.Operation) error {
+	if s.OnWrite != nil {
+		s.OnWrite(&s.State)
+	}
 	raw, err := json.Marshal(&s.State)
 	if err != nil {
 		return err

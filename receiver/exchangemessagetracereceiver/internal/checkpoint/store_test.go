@@ -136,6 +136,8 @@ func TestPersistAcrossRestart(t *testing.T) {
 	live := store.Cursor(Live)
 	live.At = at
 	live.Range = &InFlight{Start: at, End: at.Add(24 * time.Hour), NextLink: "https://graph/next?$skiptoken=abc", Pages: 3}
+	budget := &Budget{Sent: []int64{at.UnixMilli()}, PausedUntil: at.Add(time.Minute).UnixMilli()}
+	store.OnWrite = func(st *State) { st.Budget = budget }
 	txn := store.Keys.Begin()
 	for i := range 100 {
 		r := row(fmt.Sprintf("m%d", i), "a@x.com", "delivered", at.Add(time.Duration(i)*time.Minute))
@@ -148,6 +150,7 @@ func TestPersistAcrossRestart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, store.State.Live.Range.NextLink, reopened.State.Live.Range.NextLink)
 	assert.True(t, reopened.State.Live.At.Equal(at))
+	assert.Equal(t, budget, reopened.State.Budget, "the request budget is written with the page")
 	assert.Equal(t, 100, reopened.Keys.Len())
 	r := row("m5", "a@x.com", "delivered", at.Add(5*time.Minute))
 	emit, _ := reopened.Keys.Begin().Admit(&r)

@@ -5,6 +5,7 @@ package throttle
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -118,4 +119,58 @@ func ForTenant(key string, limit int) *Budget {
 	}
 	b.mu.Unlock()
 	return b
+}
+
+// maxRestoredPause bounds a pause read back from storage: a corrupt or
+// far-future value must not stop collection for good.
+const maxRestoredPause = time.Hour
+
+// Snapshot returns the sends still inside the window and the end of any
+// pause, for storage: a collector restarted within the window (a crash
+// loop, a rollout) must not start with a fresh budget and spend the
+// tenant's quota twice.
+func (b *Budget) Snapshot() (sent []time.Time, pausedUntil time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	for _, t := range b.sent {
+		if t.After(now.Add(-Window - arrivalMargin)) {
+			sent = append(sent, t)
+		}
+	}
+	if b.pausedUntil.After(now) {
+		pausedUntil = b.pausedUntil
+	}
+	return sent, pausedUntil
+}
+
+// Restore adds sends and a pause read back from storage. Sends already
+// known (several receivers of one tenant share a budget and each stores
+// it) count once; sends outside the window are dropped and sends in the
+// future (a clock that moved back) count as now.
+func (b *Budget) Restore(sent []time.Time, pausedUntil time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	known := make(map[int64]bool, len(b.sent))
+	for _, t := range b.sent {
+		known[t.UnixMilli()] = true
+	}
+	for _, t := range sent {
+		if t.After(now) {
+			t = now
+		}
+		if !t.After(now.Add(-Window-arrivalMargin)) || known[t.UnixMilli()] {
+			continue
+		}
+		known[t.UnixMilli()] = true
+		b.sent = append(b.sent, t)
+	}
+	slices.SortFunc(b.sent, func(x, y time.Time) int { return x.Compare(y) })
+	if limit := now.Add(maxRestoredPause); pausedUntil.After(limit) {
+		pausedUntil = limit
+	}
+	if pausedUntil.After(b.pausedUntil) {
+		b.pausedUntil = pausedUntil
+	}
 }

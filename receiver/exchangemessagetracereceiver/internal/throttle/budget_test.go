@@ -91,3 +91,49 @@ func TestForTenantSharesAndKeepsTheSmallestLimit(t *testing.T) {
 	ForTenant("tenant-a@graph", 0)
 	assert.Equal(t, 50, a.limit, "no-limit does not lift another receiver's limit")
 }
+
+func TestSnapshotRestoreCarriesTheWindowAcrossARestart(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: start}
+	before := New(3)
+	before.now = clock.now
+	require.Zero(t, before.reserve()) // t=0: leaves the window at 5m05s
+	clock.advance(time.Minute)
+	require.Zero(t, before.reserve())
+	before.Pause(30 * time.Second)
+	clock.advance(10 * time.Second)
+	sent, paused := before.Snapshot()
+	require.Len(t, sent, 2)
+	require.Equal(t, start.Add(time.Minute+30*time.Second), paused)
+
+	// The restarted process: stored values come back without monotonic
+	// readings and at millisecond precision.
+	restore := func(b *Budget) {
+		ms := make([]time.Time, len(sent))
+		for i, s := range sent {
+			ms[i] = time.UnixMilli(s.UnixMilli())
+		}
+		b.Restore(ms, time.UnixMilli(paused.UnixMilli()))
+	}
+	after := New(3)
+	after.now = clock.now
+	restore(after)
+	restore(after) // a second receiver of the tenant restores the same sends: they count once
+	assert.Equal(t, 20*time.Second, after.reserve(), "the pause survives the restart")
+	clock.advance(20 * time.Second)
+	assert.Zero(t, after.reserve(), "third send of the window")
+	assert.Positive(t, after.reserve(), "the two sends before the restart still count")
+	clock.advance(5*time.Minute + arrivalMargin - 90*time.Second)
+	assert.Zero(t, after.reserve(), "the first send left the window")
+}
+
+func TestRestoreIgnoresStaleFutureAndAbsurdValues(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: now}
+	b := New(2)
+	b.now = clock.now
+	b.Restore([]time.Time{now.Add(-time.Hour), now.Add(-6 * time.Minute), now.Add(time.Hour)}, now.Add(30*24*time.Hour))
+	sent, paused := b.Snapshot()
+	assert.Equal(t, []time.Time{now}, sent, "only the future send counts, as now")
+	assert.Equal(t, now.Add(maxRestoredPause), paused, "a pause is capped")
+}
