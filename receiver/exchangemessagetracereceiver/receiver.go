@@ -108,6 +108,12 @@ func (r *messageTraceReceiver) run(ctx context.Context, host component.Host, c *
 	health := statusReporter{host: host, logger: r.settings.Logger}
 	for {
 		err := c.poll(ctx)
+		if (err != nil || ctx.Err() != nil) && c.deliveryCtx.Err() == nil {
+			// Pages store the request budget as they commit; the sends of
+			// failed requests and a Retry-After pause come after the last
+			// one and must outlive a restart too.
+			c.save(c.deliveryCtx)
+		}
 		if ctx.Err() != nil {
 			return
 		}

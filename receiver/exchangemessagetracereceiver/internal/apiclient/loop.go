@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -229,7 +230,7 @@ func (l *Loop) attempt(ctx context.Context, u string, isLink bool, dec PageDecod
 	}
 	req.Header.Set("Accept", "application/json")
 	for k, v := range l.cfg.Header {
-		req.Header[k] = v
+		req.Header[k] = slices.Clone(v) // a transport may edit the request's
 	}
 	resp, err := l.cfg.Client.Do(req)
 	if err != nil {

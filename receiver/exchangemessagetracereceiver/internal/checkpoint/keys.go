@@ -34,14 +34,6 @@ func (k *Keys) Len() int {
 	return n
 }
 
-func (k *Keys) largestBucket() int {
-	n := 0
-	for _, b := range k.buckets {
-		n = max(n, len(b))
-	}
-	return n
-}
-
 func bucketOf(t time.Time) int64 { return t.Truncate(bucketSpan).Unix() }
 
 // rowHash hashes (id, recipient) with FNV-1a; the recipient is folded to
@@ -146,10 +138,11 @@ func (t *Txn) bucket(bucket int64) map[uint64]uint8 {
 	}
 	keys := t.keys.buckets[bucket]
 	if keys == nil {
-		// Sized like the largest hour held: hours of one tenant carry
-		// similar volumes, and growing a map of tens of thousands of keys
-		// step by step rehashes each key several times.
-		keys = make(map[uint64]uint8, t.keys.largestBucket())
+		// Sized like the hour before, when held: neighbouring hours carry
+		// similar volumes (mail follows the working day smoothly), and
+		// growing a map of tens of thousands of keys step by step rehashes
+		// each key several times.
+		keys = make(map[uint64]uint8, len(t.keys.buckets[bucket-int64(bucketSpan/time.Second)]))
 		t.keys.buckets[bucket] = keys
 	}
 	t.curBucket, t.cur, t.curChunk = bucket, keys, -1
@@ -174,6 +167,9 @@ func (t *Txn) Discard() {
 	for i := len(t.undo) - 1; i >= 0; i-- {
 		u := t.undo[i]
 		keys := t.keys.buckets[u.bucket]
+		if keys == nil {
+			continue // pruned meanwhile: nothing left to restore
+		}
 		if u.existed {
 			keys[u.hash] = u.old
 		} else {

@@ -61,6 +61,19 @@ type Budget struct {
 	PausedUntil int64   `json:"paused_until,omitempty"`
 }
 
+// UnmarshalJSON reads an unreadable budget as none: it only spares the
+// tenant's quota after a restart, and must not keep the receiver from
+// starting.
+func (b *Budget) UnmarshalJSON(data []byte) error {
+	type plain Budget
+	var p plain
+	if json.Unmarshal(data, &p) != nil {
+		p = plain{}
+	}
+	*b = Budget(p)
+	return nil
+}
+
 // Store is the receiver's checkpoint over a storage client.
 type Store struct {
 	client storage.Client

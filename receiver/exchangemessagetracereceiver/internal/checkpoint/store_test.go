@@ -198,6 +198,17 @@ func TestCorruptStateNamesTheFix(t *testing.T) {
 	require.ErrorContains(t, err, "initial_lookback")
 }
 
+func TestUnreadableBudgetIsIgnored(t *testing.T) {
+	ctx := context.Background()
+	client := openFileStorage(t, t.TempDir())
+	state := `{"version":1,"live":{"at":"2026-03-01T10:00:00Z"},"settle":{"at":"2026-03-01T10:00:00Z"},"chunks":{},"budget":{"sent":"yesterday"}}`
+	require.NoError(t, client.Set(ctx, "c/state", []byte(state)))
+	store, err := Open(ctx, client, "c")
+	require.NoError(t, err, "the budget only spares the quota: it must not stop the receiver")
+	assert.Empty(t, store.State.Budget.Sent)
+	assert.Equal(t, 2026, store.State.Live.At.Year(), "the rest of the state is read")
+}
+
 // BenchmarkCommitPage measures the state write of one 5000-row page (the
 // unit of work at 1,000,000 rows a day) on the real file_storage.
 func BenchmarkCommitPage(b *testing.B) {

@@ -145,26 +145,31 @@ func (b *Budget) Snapshot() (sent []time.Time, pausedUntil time.Time) {
 }
 
 // Restore adds sends and a pause read back from storage. Sends already
-// known (several receivers of one tenant share a budget and each stores
-// it) count once; sends outside the window are dropped and sends in the
-// future (a clock that moved back) count as now.
+// known count once (several receivers of one tenant share a budget and each
+// stores it): a millisecond holding n stored sends adds those beyond the
+// ones the budget has there, as sends may share a millisecond. Sends outside
+// the window are dropped; sends in the future (a clock that moved back)
+// count as now (restored by two receivers, twice: the safe side).
 func (b *Budget) Restore(sent []time.Time, pausedUntil time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
-	known := make(map[int64]bool, len(b.sent))
+	known := make(map[int64]int, len(b.sent))
 	for _, t := range b.sent {
-		known[t.UnixMilli()] = true
+		known[t.UnixMilli()]++
 	}
 	for _, t := range sent {
+		ms := t.UnixMilli()
+		if known[ms] > 0 {
+			known[ms]--
+			continue
+		}
 		if t.After(now) {
 			t = now
 		}
-		if !t.After(now.Add(-Window-arrivalMargin)) || known[t.UnixMilli()] {
-			continue
+		if t.After(now.Add(-Window - arrivalMargin)) {
+			b.sent = append(b.sent, t)
 		}
-		known[t.UnixMilli()] = true
-		b.sent = append(b.sent, t)
 	}
 	slices.SortFunc(b.sent, func(x, y time.Time) int { return x.Compare(y) })
 	if limit := now.Add(maxRestoredPause); pausedUntil.After(limit) {

@@ -137,3 +137,16 @@ func TestRestoreIgnoresStaleFutureAndAbsurdValues(t *testing.T) {
 	assert.Equal(t, []time.Time{now}, sent, "only the future send counts, as now")
 	assert.Equal(t, now.Add(maxRestoredPause), paused, "a pause is capped")
 }
+
+func TestRestoreCountsSendsOfOneMillisecond(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: now}
+	b := New(10)
+	b.now = clock.now
+	ms := now.Add(-time.Minute)
+	stored := []time.Time{ms, ms, ms.Add(time.Millisecond)}
+	b.Restore(stored, time.Time{})
+	b.Restore(stored, time.Time{}) // the tenant's other receiver stored the same sends
+	sent, _ := b.Snapshot()
+	assert.Len(t, sent, 3)
+}
