@@ -138,11 +138,13 @@ func (t *Txn) bucket(bucket int64) map[uint64]uint8 {
 	}
 	keys := t.keys.buckets[bucket]
 	if keys == nil {
-		// Sized like the hour before, when held: neighbouring hours carry
-		// similar volumes (mail follows the working day smoothly), and
-		// growing a map of tens of thousands of keys step by step rehashes
-		// each key several times.
-		keys = make(map[uint64]uint8, len(t.keys.buckets[bucket-int64(bucketSpan/time.Second)]))
+		// Sized like a neighbouring hour, when one is held (Graph reads
+		// newest first, so it is usually the hour after): neighbouring
+		// hours carry similar volumes, as mail follows the working day
+		// smoothly, and growing a map of tens of thousands of keys step by
+		// step rehashes each key several times.
+		span := int64(bucketSpan / time.Second)
+		keys = make(map[uint64]uint8, max(len(t.keys.buckets[bucket-span]), len(t.keys.buckets[bucket+span])))
 		t.keys.buckets[bucket] = keys
 	}
 	t.curBucket, t.cur, t.curChunk = bucket, keys, -1
