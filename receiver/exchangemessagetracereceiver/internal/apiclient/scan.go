@@ -340,6 +340,34 @@ func (s *Scanner) peekByte() byte {
 // document is hostile or broken.
 const maxDepth = 64
 
+// Members calls value for each member of the object at the scanner's
+// position; value must consume the member's value (Skip it if unwanted).
+func (s *Scanner) Members(value func(key []byte) error) error {
+	more, err := s.BeginObject()
+	for more && err == nil {
+		var key []byte
+		if key, err = s.Key(nil); err != nil {
+			return err
+		}
+		if err = value(key); err != nil {
+			return err
+		}
+		more, err = s.More('}')
+	}
+	return err
+}
+
+// StringOrSkip reads a string value into dst, or skips a value of another
+// type (a null nextLink, say) and leaves dst as it was.
+func (s *Scanner) StringOrSkip(dst *string) error {
+	if s.Peek() != '"' {
+		return s.Skip()
+	}
+	v, err := s.String(nil)
+	*dst = string(v)
+	return err
+}
+
 // Skip consumes one value of any kind.
 func (s *Scanner) Skip() error { return s.skip(0) }
 

@@ -80,35 +80,19 @@ func (d *pageDecoder) Decode(body []byte, _ *url.URL) (*trace.Page, error) {
 	page := d.rows.NewPage(len(body), d.pageSize)
 	pos := d.next
 	var sawValue, sawError bool
-	more, err := s.BeginObject()
-	for more && err == nil {
-		var key []byte
-		if key, err = s.Key(nil); err != nil {
-			break
-		}
+	var link string
+	err := s.Members(func(key []byte) error {
 		switch string(key) {
 		case "value":
 			sawValue = true
-			err = d.rows.DecodeRows(s, page, &pos, false)
+			return d.rows.DecodeRows(s, page, &pos, false)
 		case "@odata.nextLink":
-			if s.Peek() == '"' {
-				var link []byte
-				if link, err = s.String(nil); err == nil {
-					page.NextLink = apiclient.SanitizeLink(string(link))
-				}
-			} else {
-				err = s.Skip()
-			}
+			return s.StringOrSkip(&link)
 		case "error":
 			sawError = true
-			err = s.Skip()
-		default:
-			err = s.Skip()
 		}
-		if err == nil {
-			more, err = s.More('}')
-		}
-	}
+		return s.Skip()
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +101,9 @@ func (d *pageDecoder) Decode(body []byte, _ *url.URL) (*trace.Page, error) {
 	}
 	if !sawValue {
 		return nil, missingValue(body, sawError)
+	}
+	if link != "" {
+		page.NextLink = apiclient.SanitizeLink(link)
 	}
 	d.next = pos
 	return page, nil

@@ -94,13 +94,13 @@ func (d *pageDecoder) Decode(body []byte, reqURL *url.URL) (*trace.Page, error) 
 	page := d.rows.NewPage(len(body), d.pageSize)
 	pos := d.next
 	var parts pageParts
-	err := d.members(s, func(key []byte) error {
+	err := s.Members(func(key []byte) error {
 		switch string(key) {
 		case "value":
 			parts.sawRows = true
 			return d.rows.DecodeRows(s, page, &pos, false)
 		case "odata.nextLink":
-			return readLink(s, &parts.link)
+			return s.StringOrSkip(&parts.link)
 		case "d":
 			return d.verbose(s, page, &pos, &parts)
 		case "odata.error", "error", "ErrorCode", "Message":
@@ -140,42 +140,16 @@ func (d *pageDecoder) verbose(s *apiclient.Scanner, page *trace.Page, pos *int64
 	if s.Peek() != '{' {
 		return s.Skip()
 	}
-	return d.members(s, func(key []byte) error {
+	return s.Members(func(key []byte) error {
 		switch string(key) {
 		case "results":
 			parts.sawRows = true
 			return d.rows.DecodeRows(s, page, pos, true)
 		case "__next":
-			return readLink(s, &parts.link)
+			return s.StringOrSkip(&parts.link)
 		}
 		return s.Skip()
 	})
-}
-
-// members calls value for each member of the object at the scanner's
-// position; value must consume the member's value.
-func (d *pageDecoder) members(s *apiclient.Scanner, value func(key []byte) error) error {
-	more, err := s.BeginObject()
-	for more && err == nil {
-		var key []byte
-		if key, err = s.Key(nil); err != nil {
-			return err
-		}
-		if err = value(key); err != nil {
-			return err
-		}
-		more, err = s.More('}')
-	}
-	return err
-}
-
-func readLink(s *apiclient.Scanner, dst *string) error {
-	if s.Peek() != '"' {
-		return s.Skip()
-	}
-	link, err := s.String(nil)
-	*dst = string(link)
-	return err
 }
 
 func missingRows(body []byte, sawError bool) error {
