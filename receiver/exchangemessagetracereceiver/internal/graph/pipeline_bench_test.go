@@ -1,13 +1,9 @@
-//go:build unix
-
 package graph
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"runtime"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/benchutil"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
@@ -36,7 +33,7 @@ func BenchmarkPipeline(b *testing.B) {
 			b.Run(fmt.Sprintf("rows=%d/stage=all/body=%s", n, format), func(b *testing.B) {
 				m := logmap.New(logmap.Options{BodyFormat: format})
 				res := benchResource()
-				measureRows(b, n, func() {
+				benchutil.MeasureRows(b, n, func() {
 					d := newPageDecoder(testRange, MaxPageSize)
 					page, err := d.Decode(body, nil)
 					if err != nil {
@@ -50,7 +47,7 @@ func BenchmarkPipeline(b *testing.B) {
 			})
 		}
 		b.Run(fmt.Sprintf("rows=%d/stage=decode", n), func(b *testing.B) {
-			measureRows(b, n, func() {
+			benchutil.MeasureRows(b, n, func() {
 				d := newPageDecoder(testRange, MaxPageSize)
 				if _, err := d.Decode(body, nil); err != nil {
 					b.Fatal(err)
@@ -60,7 +57,7 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Run(fmt.Sprintf("rows=%d/stage=dedup", n), func(b *testing.B) {
 			d := newPageDecoder(testRange, MaxPageSize)
 			page, _ := d.Decode(body, nil)
-			measureRows(b, n, func() {
+			benchutil.MeasureRows(b, n, func() {
 				store, _ := checkpoint.Open(context.Background(), storage.NewNopClient(), "bench")
 				txn := store.Keys.Begin()
 				for i := range page.Rows {
@@ -75,7 +72,7 @@ func BenchmarkPipeline(b *testing.B) {
 				page, _ := d.Decode(body, nil)
 				m := logmap.New(logmap.Options{BodyFormat: format})
 				observed := pcommon.NewTimestampFromTime(time.Now())
-				measureRows(b, n, func() {
+				benchutil.MeasureRows(b, n, func() {
 					lrs := plog.NewLogRecordSlice()
 					lrs.EnsureCapacity(len(page.Rows))
 					for i := range page.Rows {
@@ -85,7 +82,7 @@ func BenchmarkPipeline(b *testing.B) {
 			})
 		}
 		b.Run(fmt.Sprintf("rows=%d/stage=encoding_json_floor", n), func(b *testing.B) {
-			measureRows(b, n, func() {
+			benchutil.MeasureRows(b, n, func() {
 				var p plainPage
 				if err := json.Unmarshal(body, &p); err != nil || len(p.Value) != n {
 					b.Fatal(err)
@@ -122,32 +119,4 @@ func benchResource() pcommon.Resource {
 	res.Attributes().PutStr("microsoft.tenant.id", "6babcaad-604b-40ac-a9d7-9fd97c0b779f")
 	res.Attributes().PutStr("exchange.message_trace.api", "graph")
 	return res
-}
-
-// measureRows runs page once per iteration and reports per-row costs:
-// wall ns, process CPU ns (garbage collection included; steadier than wall
-// time on a shared machine), rows per CPU-second (rows per second per
-// core), allocations and bytes.
-func measureRows(b *testing.B, rows int, page func()) {
-	b.ReportAllocs()
-	var ms0, ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	cpu0 := processCPU()
-	for b.Loop() {
-		page()
-	}
-	cpu1 := processCPU()
-	runtime.ReadMemStats(&ms1)
-	total := float64(b.N) * float64(rows)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/total, "ns/row")
-	b.ReportMetric(float64(cpu1-cpu0)/total, "cpu-ns/row")
-	b.ReportMetric(total/time.Duration(cpu1-cpu0).Seconds(), "rows/cpu-s")
-	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/total, "allocs/row")
-	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/total, "B/row")
-}
-
-func processCPU() int64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/benchutil"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 )
 
@@ -21,7 +22,7 @@ const pageRows = 1000
 func benchRows(b *testing.B, appendRow func(lrs plog.LogRecordSlice)) {
 	b.ReportAllocs()
 	lrs := plog.NewLogRecordSlice()
-	cpuStart, cpuOK := processCPUTime()
+	cpuStart, cpuOK := benchutil.ProcessCPU()
 	for i := 0; b.Loop(); i++ {
 		if i%pageRows == 0 {
 			lrs = plog.NewLogRecordSlice()
@@ -29,7 +30,7 @@ func benchRows(b *testing.B, appendRow func(lrs plog.LogRecordSlice)) {
 		}
 		appendRow(lrs)
 	}
-	if cpuEnd, ok := processCPUTime(); ok && cpuOK {
+	if cpuEnd, ok := benchutil.ProcessCPU(); ok && cpuOK {
 		b.ReportMetric(float64(cpuEnd-cpuStart)/float64(b.N), "cpu-ns/op")
 	}
 }

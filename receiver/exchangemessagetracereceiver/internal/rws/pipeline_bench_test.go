@@ -1,5 +1,3 @@
-//go:build unix
-
 package rws
 
 import (
@@ -7,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/benchutil"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
@@ -81,7 +78,7 @@ func BenchmarkPipeline(b *testing.B) {
 		for _, format := range []logmap.BodyFormat{logmap.BodyJSON, logmap.BodyMap} {
 			b.Run(fmt.Sprintf("rows=%d/stage=all/body=%s", n, format), func(b *testing.B) {
 				m := logmap.New(logmap.Options{BodyFormat: format})
-				measureRows(b, n, func() {
+				benchutil.MeasureRows(b, n, func() {
 					d := newPageDecoder(testRange, 5000)
 					page, err := d.Decode(body, reqURL)
 					if err != nil {
@@ -95,7 +92,7 @@ func BenchmarkPipeline(b *testing.B) {
 			})
 		}
 		b.Run(fmt.Sprintf("rows=%d/stage=decode", n), func(b *testing.B) {
-			measureRows(b, n, func() {
+			benchutil.MeasureRows(b, n, func() {
 				d := newPageDecoder(testRange, 5000)
 				if _, err := d.Decode(body, reqURL); err != nil {
 					b.Fatal(err)
@@ -103,7 +100,7 @@ func BenchmarkPipeline(b *testing.B) {
 			})
 		})
 		b.Run(fmt.Sprintf("rows=%d/stage=encoding_json_floor", n), func(b *testing.B) {
-			measureRows(b, n, func() {
+			benchutil.MeasureRows(b, n, func() {
 				var p legacyPlainPage
 				if err := json.Unmarshal(body, &p); err != nil || len(p.Value) != n {
 					b.Fatal(err)
@@ -131,30 +128,4 @@ func deliverPage(store *checkpoint.Store, m *logmap.Mapper, page *trace.Page) in
 	}
 	_ = store.CommitPage(context.Background(), txn)
 	return records.Len()
-}
-
-// measureRows reports per-row costs: wall ns, process CPU ns (GC included),
-// rows per CPU-second, allocations and bytes.
-func measureRows(b *testing.B, rows int, page func()) {
-	b.ReportAllocs()
-	var ms0, ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	cpu0 := processCPU()
-	for b.Loop() {
-		page()
-	}
-	cpu1 := processCPU()
-	runtime.ReadMemStats(&ms1)
-	total := float64(b.N) * float64(rows)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/total, "ns/row")
-	b.ReportMetric(float64(cpu1-cpu0)/total, "cpu-ns/row")
-	b.ReportMetric(total/time.Duration(cpu1-cpu0).Seconds(), "rows/cpu-s")
-	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/total, "allocs/row")
-	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/total, "B/row")
-}
-
-func processCPU() int64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
