@@ -101,8 +101,8 @@ type pendingChunk struct {
 // Begin starts the key set of a new page.
 func (k *Keys) Begin() *Txn {
 	t := &k.txn
-	t.Discard()
-	t.keys, t.open, t.undo, t.pending, t.cur = k, true, t.undo[:0], nil, nil
+	t.Discard() // also leaves t empty, as finish does
+	t.keys, t.open = k, true
 	return t
 }
 
@@ -161,7 +161,7 @@ func (t *Txn) bucket(bucket int64) map[uint64]uint8 {
 }
 
 // Discard undoes the admissions of a page that was not committed; after
-// Commit it does nothing.
+// Store.CommitPage it does nothing.
 func (t *Txn) Discard() {
 	if !t.open {
 		return

@@ -132,9 +132,9 @@ func (s *Store) Cursor(p Pass) *Cursor {
 }
 
 // CommitPage records, in one batch, an accepted page's keys and the pass's
-// new position (txn may be nil when the page emitted nothing). The keys are
-// applied in memory even when the write fails: the page was delivered, and
-// the next successful write carries the cursor forward.
+// new position (txn may be nil when the page emitted nothing). The keys
+// stay in memory (Admit wrote them) even when the write fails: the page was
+// delivered, and the next successful write carries the cursor forward.
 func (s *Store) CommitPage(ctx context.Context, txn *Txn) error {
 	var ops []*storage.Operation
 	if txn != nil && txn.open {
