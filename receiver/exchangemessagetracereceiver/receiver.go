@@ -76,7 +76,7 @@ func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) e
 
 	fieldNames, _ := logmap.ParseFieldNames(r.cfg.FieldNames)
 	bodyFormat, _ := logmap.ParseBodyFormat(r.cfg.BodyFormat)
-	c := &collector{
+	p := &poller{
 		cfg:       r.cfg,
 		source:    source,
 		store:     store,
@@ -92,27 +92,27 @@ func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) e
 	// Never keep Start's context: it ends when Start returns.
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	c.deliveryCtx, r.cancelDelivery = context.WithCancel(context.Background())
+	p.deliveryCtx, r.cancelDelivery = context.WithCancel(context.Background())
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.run(runCtx, host, c)
+		r.run(runCtx, host, p)
 	}()
 	return nil
 }
 
 // run polls once at start, then every poll_interval, until Shutdown.
-func (r *messageTraceReceiver) run(ctx context.Context, host component.Host, c *collector) {
+func (r *messageTraceReceiver) run(ctx context.Context, host component.Host, p *poller) {
 	ticker := time.NewTicker(r.cfg.PollInterval)
 	defer ticker.Stop()
 	health := statusReporter{host: host, logger: r.settings.Logger}
 	for {
-		err := c.poll(ctx)
-		if (err != nil || ctx.Err() != nil) && c.deliveryCtx.Err() == nil {
+		err := p.poll(ctx)
+		if (err != nil || ctx.Err() != nil) && p.deliveryCtx.Err() == nil {
 			// Pages store the request budget as they commit; the sends of
 			// failed requests and a Retry-After pause come after the last
 			// one and must outlive a restart too.
-			c.save(c.deliveryCtx)
+			p.save(p.deliveryCtx)
 		}
 		if ctx.Err() != nil {
 			return

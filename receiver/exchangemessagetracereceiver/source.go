@@ -18,9 +18,9 @@ import (
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/graph"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/rws"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/reporting"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/throttle"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 )
 
 // Token audiences of the two APIs, when the config names none.
@@ -30,7 +30,7 @@ const (
 )
 
 // newSource builds the API client the config asks for, spending budget.
-func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *metadata.TelemetryBuilder, logger *zap.Logger) trace.Source {
+func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *metadata.TelemetryBuilder, logger *zap.Logger) msgtrace.Source {
 	observe := func(outcome string, wait time.Duration) {
 		ctx := context.Background()
 		tel.ReceiverExchangeMessageTraceRequests.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcome)))
@@ -39,7 +39,7 @@ func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *m
 		}
 	}
 	if cfg.API == apiReporting {
-		return rws.New(rws.Config{
+		return reporting.New(reporting.Config{
 			BaseURL: cfg.endpoint(), Client: client, Budget: budget, PageSize: cfg.PageSize,
 			Retry: cfg.RetryOnFailure, ClientID: cfg.ClientID, Logger: logger, Observe: observe,
 		})

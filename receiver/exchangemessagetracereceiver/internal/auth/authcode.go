@@ -13,7 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // renewBefore renews the access token this long before it expires, so a
@@ -84,7 +84,7 @@ func (a *authCodeSource) Token(ctx context.Context) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err := ctx.Err(); err != nil {
-		return "", &trace.APIError{Kind: trace.KindTransient, Message: "token request canceled", Err: err}
+		return "", &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: "token request canceled", Err: err}
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
 	defer cancel()
@@ -130,7 +130,7 @@ func (a *authCodeSource) load(ctx context.Context) error {
 	}
 	raw, err := a.s.Store.Get(ctx, a.key)
 	if err != nil {
-		return &trace.APIError{Kind: trace.KindTransient, Message: "cannot read the saved refresh token from storage", Err: err}
+		return &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: "cannot read the saved refresh token from storage", Err: err}
 	}
 	if raw != nil {
 		var st authCodeState
@@ -155,7 +155,7 @@ func (a *authCodeSource) redeem(ctx context.Context) (tokenReply, error) {
 		return reply, err
 	}
 	if reply.RefreshToken == "" {
-		return reply, &trace.APIError{Kind: trace.KindAuth, Message: "the token endpoint redeemed the authorization code but returned no refresh token: the collector could not keep access past the first hour"}
+		return reply, &msgtrace.APIError{Kind: msgtrace.KindAuth, Message: "the token endpoint redeemed the authorization code but returned no refresh token: the collector could not keep access past the first hour"}
 	}
 	a.state = &authCodeState{CodeSHA256: a.codeSum, RefreshToken: reply.RefreshToken, Resource: a.s.resource(), UpdatedAt: a.now()}
 	a.dirty = true
@@ -202,7 +202,7 @@ func (a *authCodeSource) save(ctx context.Context) error {
 	}
 	if err := a.s.Store.Set(ctx, a.key, raw); err != nil {
 		a.logger.Warn("Cannot save the new refresh token; holding it in memory and retrying before the next token is used", zap.Error(err))
-		return &trace.APIError{Kind: trace.KindTransient,
+		return &msgtrace.APIError{Kind: msgtrace.KindTransient,
 			Message: "cannot save the new refresh token to storage: the token is kept in memory and saved on the next attempt", Err: err}
 	}
 	a.dirty = false

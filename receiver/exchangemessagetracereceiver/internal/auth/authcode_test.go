@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator/identity"
 )
 
@@ -117,7 +117,7 @@ func TestAuthCodeSavesBeforeUse(t *testing.T) {
 	store.setFailing(true)
 	_, err = src.Token(context.Background())
 	ae := apiError(t, err)
-	assert.Equal(t, trace.KindTransient, ae.Kind)
+	assert.Equal(t, msgtrace.KindTransient, ae.Kind)
 	assert.Contains(t, ae.Message, "cannot save the new refresh token")
 	rotated := s.srv.Stats().RefreshTokensRotated
 
@@ -139,7 +139,7 @@ func TestAuthCodeErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		prepare func(t *testing.T, s *sim, store *memStore) string // returns the configured code
-		kind    trace.ErrorKind
+		kind    msgtrace.ErrorKind
 		code    string
 		inMsg   []string
 	}{
@@ -147,7 +147,7 @@ func TestAuthCodeErrors(t *testing.T) {
 			c := s.srv.NewAuthCode()
 			s.clock.Advance(11 * time.Minute)
 			return c
-		}, kind: trace.KindAuth, code: "AADSTS70008", inMsg: []string{"expired", "/oauth2/authorize?", "client_id=" + clientID, "authorization_code"}},
+		}, kind: msgtrace.KindAuth, code: "AADSTS70008", inMsg: []string{"expired", "/oauth2/authorize?", "client_id=" + clientID, "authorization_code"}},
 		{name: "code already redeemed elsewhere", prepare: func(_ *testing.T, s *sim, _ *memStore) string {
 			c := s.srv.NewAuthCode()
 			resp, err := s.client.PostForm(s.ts.URL+"/"+tenantID+"/oauth2/token", url.Values{"grant_type": {"authorization_code"},
@@ -156,24 +156,24 @@ func TestAuthCodeErrors(t *testing.T) {
 				resp.Body.Close()
 			}
 			return c
-		}, kind: trace.KindAuth, code: "AADSTS54005", inMsg: []string{"already redeemed", "generate a new"}},
+		}, kind: msgtrace.KindAuth, code: "AADSTS54005", inMsg: []string{"already redeemed", "generate a new"}},
 		{name: "refresh token idle for 91 days", prepare: func(t *testing.T, s *sim, store *memStore) string {
 			c := s.srv.NewAuthCode()
 			first := s.newAuthCode(t, c, store)
 			_, _ = first.Token(context.Background())
 			s.clock.Advance(91 * 24 * time.Hour)
 			return c
-		}, kind: trace.KindAuth, code: "AADSTS700082", inMsg: []string{"refresh token expired", "client_id=" + clientID}},
+		}, kind: msgtrace.KindAuth, code: "AADSTS700082", inMsg: []string{"refresh token expired", "client_id=" + clientID}},
 		{name: "wrong secret", prepare: func(_ *testing.T, s *sim, _ *memStore) string { return s.srv.NewAuthCode() },
-			kind: trace.KindAuth, code: "AADSTS7000215", inMsg: []string{"Value, not its Secret ID"}},
+			kind: msgtrace.KindAuth, code: "AADSTS7000215", inMsg: []string{"Value, not its Secret ID"}},
 		{name: "outage", prepare: func(_ *testing.T, s *sim, _ *memStore) string {
 			s.srv.SetOutage(true)
 			return s.srv.NewAuthCode()
-		}, kind: trace.KindTransient},
+		}, kind: msgtrace.KindTransient},
 		{name: "consent missing", prepare: func(_ *testing.T, s *sim, _ *memStore) string {
 			s.srv.SetConsentMissing(true)
 			return s.srv.NewAuthCode()
-		}, kind: trace.KindPermission, code: "AADSTS65001", inMsg: []string{"admin consent"}},
+		}, kind: msgtrace.KindPermission, code: "AADSTS65001", inMsg: []string{"admin consent"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,7 +243,7 @@ func TestAuthCodeCanceledContext(t *testing.T) {
 	cancel()
 	_, err := src.Token(ctx)
 	ae := apiError(t, err)
-	assert.Equal(t, trace.KindTransient, ae.Kind)
+	assert.Equal(t, msgtrace.KindTransient, ae.Kind)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 0, s.srv.Stats().CodesRedeemed, "a canceled call does not spend the code")
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator/identity"
 )
 
@@ -34,7 +34,7 @@ func TestClientSecret(t *testing.T) {
 		client   string
 		scope    string
 		setup    func(*sim)
-		kind     trace.ErrorKind
+		kind     msgtrace.ErrorKind
 		code     string
 		inMsg    string
 		status   int
@@ -42,13 +42,13 @@ func TestClientSecret(t *testing.T) {
 	}{
 		{name: "graph token", secret: secret, scope: graphScope, audience: "https://graph.microsoft.com"},
 		{name: "legacy report token", secret: secret, scope: legacy, audience: "https://outlook.office365.com"},
-		{name: "secret ID instead of value", secret: "0f1e2d3c-aaaa-bbbb-cccc-1234567890ab", kind: trace.KindAuth, code: "AADSTS7000215", inMsg: "Value, not its Secret ID", status: 401},
-		{name: "expired secret", secret: oldSecret, kind: trace.KindAuth, code: "AADSTS7000222", inMsg: "Certificates & secrets", status: 401},
-		{name: "unknown app", secret: secret, client: "99999999-0000-0000-0000-000000000000", kind: trace.KindAuth, code: "AADSTS700016", inMsg: "check client_id and tenant_id", status: 400},
-		{name: "unknown tenant", secret: secret, tenant: "22222222-0000-0000-0000-000000000000", kind: trace.KindAuth, code: "AADSTS90002", inMsg: "tenant 22222222-0000-0000-0000-000000000000 not found", status: 400},
-		{name: "consent missing", secret: secret, setup: func(s *sim) { s.srv.SetConsentMissing(true) }, kind: trace.KindPermission, code: "AADSTS65001", inMsg: "admin consent", status: 400},
-		{name: "outage", secret: secret, setup: func(s *sim) { s.srv.SetOutage(true) }, kind: trace.KindTransient, status: 503},
-		{name: "authority down", secret: secret, setup: func(s *sim) { s.ts.Close() }, kind: trace.KindTransient},
+		{name: "secret ID instead of value", secret: "0f1e2d3c-aaaa-bbbb-cccc-1234567890ab", kind: msgtrace.KindAuth, code: "AADSTS7000215", inMsg: "Value, not its Secret ID", status: 401},
+		{name: "expired secret", secret: oldSecret, kind: msgtrace.KindAuth, code: "AADSTS7000222", inMsg: "Certificates & secrets", status: 401},
+		{name: "unknown app", secret: secret, client: "99999999-0000-0000-0000-000000000000", kind: msgtrace.KindAuth, code: "AADSTS700016", inMsg: "check client_id and tenant_id", status: 400},
+		{name: "unknown tenant", secret: secret, tenant: "22222222-0000-0000-0000-000000000000", kind: msgtrace.KindAuth, code: "AADSTS90002", inMsg: "tenant 22222222-0000-0000-0000-000000000000 not found", status: 400},
+		{name: "consent missing", secret: secret, setup: func(s *sim) { s.srv.SetConsentMissing(true) }, kind: msgtrace.KindPermission, code: "AADSTS65001", inMsg: "admin consent", status: 400},
+		{name: "outage", secret: secret, setup: func(s *sim) { s.srv.SetOutage(true) }, kind: msgtrace.KindTransient, status: 503},
+		{name: "authority down", secret: secret, setup: func(s *sim) { s.ts.Close() }, kind: msgtrace.KindTransient},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,7 +122,7 @@ func TestClientCertificate(t *testing.T) {
 				return
 			}
 			ae := apiError(t, err)
-			assert.Equal(t, trace.KindAuth, ae.Kind)
+			assert.Equal(t, msgtrace.KindAuth, ae.Kind)
 			assert.Equal(t, tt.code, ae.Code)
 			assert.Contains(t, ae.Message, "Certificates & secrets")
 		})

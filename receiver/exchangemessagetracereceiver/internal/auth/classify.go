@@ -13,7 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // endpointError is the token endpoint's error JSON.
@@ -23,7 +23,7 @@ type endpointError struct {
 	Codes       []int  `json:"error_codes"`
 }
 
-// classify turns an azidentity failure into a *trace.APIError.
+// classify turns an azidentity failure into a *msgtrace.APIError.
 func classify(ctx context.Context, err error, s Settings, redact []string) error {
 	var afe *azidentity.AuthenticationFailedError
 	if errors.As(err, &afe) && afe.RawResponse != nil {
@@ -38,9 +38,9 @@ func classify(ctx context.Context, err error, s Settings, redact []string) error
 // identity endpoint here, unreadable token file).
 func transportError(ctx context.Context, err error, redact []string) error {
 	if ctx.Err() != nil {
-		return &trace.APIError{Kind: trace.KindTransient, Message: "token request canceled", Err: ctx.Err()}
+		return &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: "token request canceled", Err: ctx.Err()}
 	}
-	return &trace.APIError{Kind: trace.KindTransient, Message: "token endpoint unreachable: check network, proxy and TLS settings; retrying",
+	return &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: "token endpoint unreachable: check network, proxy and TLS settings; retrying",
 		Err: scrubbed(err, redact)}
 }
 
@@ -55,23 +55,23 @@ func classifyResponse(status int, header http.Header, body []byte, s Settings, r
 	under := scrubbed(fmt.Errorf("token endpoint answered %d %s: %s", status, ee.Error, detail), redact)
 	switch {
 	case status == http.StatusTooManyRequests:
-		return &trace.APIError{Kind: trace.KindThrottled, StatusCode: status, Message: "token endpoint throttled the collector",
+		return &msgtrace.APIError{Kind: msgtrace.KindThrottled, StatusCode: status, Message: "token endpoint throttled the collector",
 			RetryAfter: retryAfter(header), Err: under}
 	case status >= 500:
-		return &trace.APIError{Kind: trace.KindTransient, StatusCode: status,
+		return &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: status,
 			Message: "token endpoint unavailable; retrying", RetryAfter: retryAfter(header), Err: under}
 	}
 	code := 0
 	if len(ee.Codes) > 0 {
 		code = ee.Codes[0]
 	}
-	kind := trace.KindAuth
+	kind := msgtrace.KindAuth
 	if code == 65001 {
 		// Consent is a permission the tenant's administrator grants, as
-		// trace.KindPermission describes; the credential itself is fine.
-		kind = trace.KindPermission
+		// msgtrace.KindPermission describes; the credential itself is fine.
+		kind = msgtrace.KindPermission
 	}
-	e := &trace.APIError{Kind: kind, StatusCode: status, Message: operatorMessage(code, s), Err: under}
+	e := &msgtrace.APIError{Kind: kind, StatusCode: status, Message: operatorMessage(code, s), Err: under}
 	if code != 0 {
 		e.Code = "AADSTS" + strconv.Itoa(code)
 	}
@@ -124,12 +124,11 @@ func firstSentence(desc string) string {
 	return strings.TrimSpace(desc)
 }
 
+// retryAfter is the token endpoint's Retry-After, or 0 (the request
+// loop's own backoff) when it sent none.
 func retryAfter(h http.Header) time.Duration {
-	if h == nil {
-		return 0
-	}
-	if secs, err := strconv.Atoi(h.Get("Retry-After")); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
+	if d, ok := msgtrace.RetryAfterHeader(h, time.Now()); ok && d > 0 {
+		return d
 	}
 	return 0
 }

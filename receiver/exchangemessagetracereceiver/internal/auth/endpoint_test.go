@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // TestOddTokenEndpointAnswers covers answers the simulator's token endpoint
@@ -23,19 +23,19 @@ func TestOddTokenEndpointAnswers(t *testing.T) {
 		contentType string
 		header      map[string]string
 		body        string
-		kind        trace.ErrorKind
+		kind        msgtrace.ErrorKind
 		code        string
 		retryAfter  time.Duration
 		inMsg       string
 	}{
-		{name: "HTML sign-in page with 200", status: 200, contentType: "text/html", body: "<html><title>Sign in</title></html>", kind: trace.KindTransient},
+		{name: "HTML sign-in page with 200", status: 200, contentType: "text/html", body: "<html><title>Sign in</title></html>", kind: msgtrace.KindTransient},
 		{name: "throttled", status: 429, contentType: "application/json", header: map[string]string{"Retry-After": "7"},
-			body: `{"error":"temporarily_unavailable"}`, kind: trace.KindThrottled, retryAfter: 7 * time.Second},
-		{name: "gateway error page", status: 502, contentType: "text/html", body: "<html>Bad Gateway</html>", kind: trace.KindTransient},
+			body: `{"error":"temporarily_unavailable"}`, kind: msgtrace.KindThrottled, retryAfter: 7 * time.Second},
+		{name: "gateway error page", status: 502, contentType: "text/html", body: "<html>Bad Gateway</html>", kind: msgtrace.KindTransient},
 		{name: "other AADSTS code", status: 400, contentType: "application/json",
 			body: `{"error":"invalid_request","error_description":"AADSTS12345: Something new. Trace ID: x Correlation ID: y Timestamp: z","error_codes":[12345]}`,
-			kind: trace.KindAuth, code: "AADSTS12345", inMsg: "error?code=12345"},
-		{name: "400 without a body", status: 400, kind: trace.KindAuth, inMsg: "check tenant_id, client_id"},
+			kind: msgtrace.KindAuth, code: "AADSTS12345", inMsg: "error?code=12345"},
+		{name: "400 without a body", status: 400, kind: msgtrace.KindAuth, inMsg: "check tenant_id, client_id"},
 	}
 	flows := map[string]func(s *Settings){
 		"auth code":     func(s *Settings) { s.AuthorizationCode, s.Store = "0.Acode-value-123", newMemStore() },

@@ -20,7 +20,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator/identity"
 )
 
@@ -161,10 +161,10 @@ func newCertFiles(t *testing.T) (*x509.Certificate, *rsa.PrivateKey, string) {
 	return cert, key, path
 }
 
-func apiError(t *testing.T, err error) *trace.APIError {
+func apiError(t *testing.T, err error) *msgtrace.APIError {
 	t.Helper()
 	require.Error(t, err)
-	var ae *trace.APIError
-	require.True(t, errors.As(err, &ae), "want *trace.APIError, got %T: %v", err, err)
+	var ae *msgtrace.APIError
+	require.True(t, errors.As(err, &ae), "want *msgtrace.APIError, got %T: %v", err, err)
 	return ae
 }

@@ -55,7 +55,7 @@ type Store interface {
 }
 
 // TokenSource returns a valid access token, refreshing it when needed.
-// Its errors are *trace.APIError.
+// Its errors are *msgtrace.APIError.
 type TokenSource interface {
 	Token(ctx context.Context) (string, error)
 }

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // NewTransport returns a RoundTripper that sets Authorization: Bearer on
 // every request. When no token can be had, RoundTrip fails with an error
-// wrapping *trace.APIError (http.Client wraps it again in *url.Error;
+// wrapping *msgtrace.APIError (http.Client wraps it again in *url.Error;
 // errors.As still finds it).
 func NewTransport(base http.RoundTripper, ts TokenSource) http.RoundTripper {
 	if base == nil {
@@ -29,9 +29,9 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			_ = req.Body.Close() // RoundTrip must close the body, even on error
 		}
-		var apiErr *trace.APIError
+		var apiErr *msgtrace.APIError
 		if !errors.As(err, &apiErr) {
-			err = &trace.APIError{Kind: trace.KindAuth, Message: "cannot obtain an access token", Err: err}
+			err = &msgtrace.APIError{Kind: msgtrace.KindAuth, Message: "cannot obtain an access token", Err: err}
 		}
 		return nil, err
 	}

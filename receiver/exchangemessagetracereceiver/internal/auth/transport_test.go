@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 type failingSource struct{ err error }
@@ -41,13 +41,13 @@ func TestTransport(t *testing.T) {
 		name   string
 		ts     TokenSource
 		status int
-		kind   trace.ErrorKind
+		kind   msgtrace.ErrorKind
 		code   string
 	}{
 		{name: "bearer token accepted", ts: good, status: http.StatusOK},
-		{name: "token refused", ts: bad, kind: trace.KindAuth, code: "AADSTS7000215"},
-		{name: "plain error is wrapped", ts: failingSource{errors.New("boom")}, kind: trace.KindAuth},
-		{name: "transient token failure keeps its kind", ts: failingSource{&trace.APIError{Kind: trace.KindTransient, Message: "down"}}, kind: trace.KindTransient},
+		{name: "token refused", ts: bad, kind: msgtrace.KindAuth, code: "AADSTS7000215"},
+		{name: "plain error is wrapped", ts: failingSource{errors.New("boom")}, kind: msgtrace.KindAuth},
+		{name: "transient token failure keeps its kind", ts: failingSource{&msgtrace.APIError{Kind: msgtrace.KindTransient, Message: "down"}}, kind: msgtrace.KindTransient},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"time"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // bucketSpan groups row keys by the hour the row was received: a bucket is
@@ -109,7 +109,7 @@ func (k *Keys) Begin() *Txn {
 // Admit tells whether row must be emitted: its (id, recipient) was never
 // emitted, or was emitted with another status (then previous names it).
 // An admitted row is recorded in Keys, undone by Discard.
-func (t *Txn) Admit(row *trace.Row) (emit bool, previous string) {
+func (t *Txn) Admit(row *msgtrace.Row) (emit bool, previous string) {
 	h := rowHash(row.ID, row.RecipientAddress)
 	code := statusCode(row.Status)
 	keys := t.bucket(bucketOf(row.Received))

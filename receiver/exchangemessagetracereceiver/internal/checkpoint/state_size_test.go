@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // TestStateOfADayAtAMillionRows measures what a day of a 1,000,000-rows-a-day
@@ -30,12 +30,12 @@ func TestStateOfADayAtAMillionRows(t *testing.T) {
 	const rowsPerDay, pageSize = 1_000_000, 5000
 	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	step := 24 * time.Hour / rowsPerDay
-	rows := make([]trace.Row, pageSize)
+	rows := make([]msgtrace.Row, pageSize)
 	var writing time.Duration
 	for page := range rowsPerDay / pageSize {
 		for j := range rows {
 			n := page*pageSize + j
-			rows[j] = trace.Row{ID: fmt.Sprintf("%08x-9a6e-4c3b-8f2d-1e0a6c5b4d3f", n), RecipientAddress: "recipient@contoso.com",
+			rows[j] = msgtrace.Row{ID: fmt.Sprintf("%08x-9a6e-4c3b-8f2d-1e0a6c5b4d3f", n), RecipientAddress: "recipient@contoso.com",
 				Status: "delivered", Received: base.Add(time.Duration(n) * step)}
 		}
 		start := time.Now()

@@ -14,7 +14,7 @@ import (
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // openFileStorage starts the real file_storage extension on dir and returns
@@ -36,8 +36,8 @@ func openFileStorage(t *testing.T, dir string) storage.Client {
 	return client
 }
 
-func row(id, recipient, status string, received time.Time) trace.Row {
-	return trace.Row{ID: id, RecipientAddress: recipient, Status: status, Received: received}
+func row(id, recipient, status string, received time.Time) msgtrace.Row {
+	return msgtrace.Row{ID: id, RecipientAddress: recipient, Status: status, Received: received}
 }
 
 func TestAdmit(t *testing.T) {
@@ -45,7 +45,7 @@ func TestAdmit(t *testing.T) {
 	store, err := Open(context.Background(), storage.NewNopClient(), "t")
 	require.NoError(t, err)
 	first := store.Keys.Begin()
-	for _, r := range []trace.Row{row("m1", "a@x.com", "pending", at), row("m1", "b@x.com", "delivered", at)} {
+	for _, r := range []msgtrace.Row{row("m1", "a@x.com", "pending", at), row("m1", "b@x.com", "delivered", at)} {
 		emit, prev := first.Admit(&r)
 		require.True(t, emit)
 		require.Empty(t, prev)
@@ -54,7 +54,7 @@ func TestAdmit(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		row      trace.Row
+		row      msgtrace.Row
 		emit     bool
 		previous string
 	}{
@@ -225,7 +225,7 @@ func BenchmarkCommitPage(b *testing.B) {
 	store, err := Open(ctx, client, "bench")
 	require.NoError(b, err)
 	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	rows := make([]trace.Row, 5000)
+	rows := make([]msgtrace.Row, 5000)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()

@@ -3,9 +3,11 @@
 package graph
 
 import (
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 	"net/http"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/fetch"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/rowdecode"
 )
 
 // DefaultBaseURL is Graph's v1.0 endpoint in the global cloud.
@@ -21,28 +23,28 @@ const (
 )
 
 // Config configures a Client.
-type Config = apiclient.ClientConfig
+type Config = fetch.ClientConfig
 
-// Client implements trace.Source over Microsoft Graph. Rows get
+// Client implements msgtrace.Source over Microsoft Graph. Rows get
 // StartDate/EndDate from the range and Index from their position in the
 // query (0-based across pages; a resumed query counts from the resume point,
 // as Graph's skiptoken does not tell the offset).
-type Client = apiclient.RangeClient
+type Client = fetch.RangeClient
 
 // api is what is Graph's own.
-var api = apiclient.API{
-	Kind:            trace.APIGraph,
+var api = fetch.API{
+	Kind:            msgtrace.APIGraph,
 	Service:         "Microsoft Graph",
 	DefaultBaseURL:  DefaultBaseURL,
 	Path:            Path,
 	DefaultPageSize: DefaultPageSize,
 	MaxPageSize:     MaxPageSize,
 	// Both bounds inclusive, UTC, with fractional seconds when the range has them.
-	Query: func(r trace.Range) string {
-		return "$filter=" + apiclient.QueryEscape("receivedDateTime ge "+r.Start.UTC().Format(apiclient.ISOLayout)+
-			" and receivedDateTime le "+r.End.UTC().Format(apiclient.ISOLayout))
+	Query: func(r msgtrace.Range) string {
+		return "$filter=" + fetch.QueryEscape("receivedDateTime ge "+r.Start.UTC().Format(rowdecode.ISOLayout)+
+			" and receivedDateTime le "+r.End.UTC().Format(rowdecode.ISOLayout))
 	},
-	NewDecoder: func(r trace.Range, pageSize int) apiclient.PageDecoder { return newPageDecoder(r, pageSize) },
+	NewDecoder: func(r msgtrace.Range, pageSize int) fetch.PageDecoder { return newPageDecoder(r, pageSize) },
 	Classify:   classifier,
 	// Without it Graph writes "unknownFutureValue" for the statuses added
 	// to the enum after it (recalled): an analyst needs the real one.
@@ -50,4 +52,4 @@ var api = apiclient.API{
 }
 
 // New returns a Graph client.
-func New(cfg Config) *Client { return apiclient.NewRangeClient(api, cfg) }
+func New(cfg Config) *Client { return fetch.NewRangeClient(api, cfg) }

@@ -16,14 +16,14 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient/apitest"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/fetch/fetchtest"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/throttle"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 )
 
 const testClientID = "11111111-2222-3333-4444-555555555555"
 
-var testRange = trace.Range{
+var testRange = msgtrace.Range{
 	Start: time.Date(2026, 1, 20, 0, 0, 0, 0, time.UTC),
 	End:   time.Date(2026, 1, 23, 0, 0, 0, 0, time.UTC),
 }
@@ -44,19 +44,19 @@ type observed struct {
 }
 
 type harness struct {
-	srv      *apitest.Server
+	srv      *fetchtest.Server
 	client   *Client
 	budget   *throttle.Budget
 	logs     *observer.ObservedLogs
 	observed []observed
 }
 
-func newHarness(t *testing.T, httpClient *http.Client, steps ...apitest.Step) *harness {
-	h := &harness{srv: apitest.NewServer(t, steps...), budget: throttle.New(100)}
+func newHarness(t *testing.T, httpClient *http.Client, steps ...fetchtest.Step) *harness {
+	h := &harness{srv: fetchtest.NewServer(t, steps...), budget: throttle.New(100)}
 	core, logs := observer.New(zapcore.DebugLevel)
 	h.logs = logs
 	if httpClient == nil {
-		httpClient = apitest.Client()
+		httpClient = fetchtest.Client()
 	}
 	h.client = New(Config{
 		BaseURL:  h.srv.URL + "/v1.0",
@@ -74,14 +74,14 @@ func newHarness(t *testing.T, httpClient *http.Client, steps ...apitest.Step) *h
 }
 
 // fetch runs a range query and returns the pages' rows and the error.
-func (h *harness) fetch(t *testing.T, resumeLink string) ([]trace.Page, error) {
+func (h *harness) fetch(t *testing.T, resumeLink string) ([]msgtrace.Page, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var pages []trace.Page
-	err := h.client.FetchPages(ctx, testRange, resumeLink, func(p *trace.Page) error {
+	var pages []msgtrace.Page
+	err := h.client.FetchPages(ctx, testRange, resumeLink, func(p *msgtrace.Page) error {
 		cp := *p
-		cp.Rows = append([]trace.Row(nil), p.Rows...)
+		cp.Rows = append([]msgtrace.Row(nil), p.Rows...)
 		for i := range cp.Rows {
 			cp.Rows[i].Raw = append([]byte(nil), cp.Rows[i].Raw...)
 		}
@@ -103,14 +103,14 @@ func (h *harness) outcomes() []string {
 func (h *harness) assertNoSecrets(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
-		assert.NotContains(t, err.Error(), apitest.Token)
+		assert.NotContains(t, err.Error(), fetchtest.Token)
 		assert.NotContains(t, err.Error(), "c2VjcmV0LXNpZ25hdHVyZS")
 	}
 	for _, e := range h.logs.All() {
-		assert.NotContains(t, e.Message, apitest.Token)
+		assert.NotContains(t, e.Message, fetchtest.Token)
 		for k, v := range e.ContextMap() {
 			s := strings.ToLower(k + "=" + toString(v))
-			assert.NotContains(t, s, strings.ToLower(apitest.Token))
+			assert.NotContains(t, s, strings.ToLower(fetchtest.Token))
 			assert.NotContains(t, s, "c2vjcmv0lxnpz25hdhvyzs")
 			assert.NotContains(t, s, "bearer ey")
 		}
@@ -121,9 +121,9 @@ func toString(v any) string { return fmt.Sprint(v) }
 
 func TestFetchPagesFollowsEveryPage(t *testing.T) {
 	h := newHarness(t, nil,
-		apitest.Respond(200, apitest.ReadFile(t, "page1.json")),
-		apitest.Respond(200, apitest.ReadFile(t, "page2.json")),
-		apitest.Respond(200, apitest.ReadFile(t, "page3.json")),
+		fetchtest.Respond(200, fetchtest.ReadFile(t, "page1.json")),
+		fetchtest.Respond(200, fetchtest.ReadFile(t, "page2.json")),
+		fetchtest.Respond(200, fetchtest.ReadFile(t, "page3.json")),
 	)
 	pages, err := h.fetch(t, "")
 	require.NoError(t, err)
@@ -137,7 +137,7 @@ func TestFetchPagesFollowsEveryPage(t *testing.T) {
 	assert.Equal(t, "receivedDateTime ge 2026-01-20T00:00:00Z and receivedDateTime le 2026-01-23T00:00:00Z", first.Query().Get("$filter"))
 	assert.Equal(t, "4", first.Query().Get("$top"))
 	for i, r := range reqs {
-		assert.Equal(t, "Bearer "+apitest.Token, r.Header.Get("Authorization"), "request %d", i)
+		assert.Equal(t, "Bearer "+fetchtest.Token, r.Header.Get("Authorization"), "request %d", i)
 		assert.Equal(t, "include-unknown-enum-members", r.Header.Get("Prefer"), "recalled rather than unknownFutureValue, request %d", i)
 	}
 	// The nextLinks are followed whole, exactly as Graph wrote them.
@@ -170,14 +170,14 @@ func TestFetchPagesFollowsEveryPage(t *testing.T) {
 }
 
 func TestRowFields(t *testing.T) {
-	body := apitest.ReadFile(t, "page1.json")
+	body := fetchtest.ReadFile(t, "page1.json")
 	dec := newPageDecoder(testRange, 1000)
 	page, err := dec.Decode([]byte(body), nil)
 	require.NoError(t, err)
 	require.Len(t, page.Rows, 3)
 
 	r0, r1, r3 := page.Rows[0], page.Rows[1], page.Rows[2]
-	assert.Equal(t, trace.Row{
+	assert.Equal(t, msgtrace.Row{
 		ID:               "b7c1f4d2-9a6e-4c3b-8f2d-1e0a6c5b4d3f",
 		MessageID:        "<1f2e3d4c-5b6a-7980-9a0b-1c2d3e4f5a6b@contoso.com>",
 		Received:         time.Date(2026, 1, 21, 14, 12, 34, 0, time.UTC),
@@ -205,12 +205,12 @@ func TestRowFields(t *testing.T) {
 	assert.Equal(t, "2001:db8:85a3::8a2e:370:7334", r1.FromIP)
 	assert.Equal(t, "Café \"menu\" 😀 / done", r1.Subject)
 	assert.Equal(t, "", r1.MessageID)
-	assert.Equal(t, trace.FieldMessageID, r1.Nulls)
-	assert.False(t, r1.Nulls.Has(trace.FieldToIP), "an empty toIP is not null")
+	assert.Equal(t, msgtrace.FieldMessageID, r1.Nulls)
+	assert.False(t, r1.Nulls.Has(msgtrace.FieldToIP), "an empty toIP is not null")
 	assert.Equal(t, time.Date(2026, 1, 21, 14, 10, 2, 123e6, time.UTC), r1.Received)
 	assert.Equal(t, "2026-01-21T14:10:02.123Z", r1.ReceivedText)
 
-	assert.Equal(t, trace.FieldSenderAddress|trace.FieldSubject, r3.Nulls)
+	assert.Equal(t, msgtrace.FieldSenderAddress|msgtrace.FieldSubject, r3.Nulls)
 	assert.Equal(t, time.Date(2026, 1, 21, 14, 5, 59, 5e8, time.UTC), r3.Received)
 	assert.Equal(t, "2026-01-21T14:05:59.5+00:00", r3.ReceivedText)
 	assert.Equal(t, int64(987654), r3.Size)

@@ -4,78 +4,80 @@ import (
 	"fmt"
 	"net/url"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/fetch"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/rowdecode"
 )
 
-var schema = &apiclient.Schema{
+var schema = &rowdecode.Schema{
 	Lookup: lookup,
 	Names: [...]string{
-		apiclient.FieldID:        "id",
-		apiclient.FieldMessageID: "messageId",
-		apiclient.FieldReceived:  "receivedDateTime",
-		apiclient.FieldSender:    "senderAddress",
-		apiclient.FieldRecipient: "recipientAddress",
-		apiclient.FieldSubject:   "subject",
-		apiclient.FieldStatus:    "status",
-		apiclient.FieldFromIP:    "fromIP",
-		apiclient.FieldToIP:      "toIP",
-		apiclient.FieldSize:      "size",
+		rowdecode.FieldID:        "id",
+		rowdecode.FieldMessageID: "messageId",
+		rowdecode.FieldReceived:  "receivedDateTime",
+		rowdecode.FieldSender:    "senderAddress",
+		rowdecode.FieldRecipient: "recipientAddress",
+		rowdecode.FieldSubject:   "subject",
+		rowdecode.FieldStatus:    "status",
+		rowdecode.FieldFromIP:    "fromIP",
+		rowdecode.FieldToIP:      "toIP",
+		rowdecode.FieldSize:      "size",
 		// Graph rows have none of these; names only for completeness.
-		apiclient.FieldOrganization: "organization",
-		apiclient.FieldStartDate:    "startDate",
-		apiclient.FieldEndDate:      "endDate",
-		apiclient.FieldIndex:        "index",
-		apiclient.FieldUnknown:      "",
+		rowdecode.FieldOrganization: "organization",
+		rowdecode.FieldStartDate:    "startDate",
+		rowdecode.FieldEndDate:      "endDate",
+		rowdecode.FieldIndex:        "index",
+		rowdecode.FieldUnknown:      "",
 	},
 }
 
-func lookup(key []byte) apiclient.Field {
+func lookup(key []byte) rowdecode.Field {
 	switch string(key) {
 	case "id":
-		return apiclient.FieldID
+		return rowdecode.FieldID
 	case "messageId":
-		return apiclient.FieldMessageID
+		return rowdecode.FieldMessageID
 	case "receivedDateTime":
-		return apiclient.FieldReceived
+		return rowdecode.FieldReceived
 	case "senderAddress":
-		return apiclient.FieldSender
+		return rowdecode.FieldSender
 	case "recipientAddress":
-		return apiclient.FieldRecipient
+		return rowdecode.FieldRecipient
 	case "subject":
-		return apiclient.FieldSubject
+		return rowdecode.FieldSubject
 	case "status":
-		return apiclient.FieldStatus
+		return rowdecode.FieldStatus
 	case "fromIP":
-		return apiclient.FieldFromIP
+		return rowdecode.FieldFromIP
 	case "toIP":
-		return apiclient.FieldToIP
+		return rowdecode.FieldToIP
 	case "size":
-		return apiclient.FieldSize
+		return rowdecode.FieldSize
 	}
-	return apiclient.FieldUnknown
+	return rowdecode.FieldUnknown
 }
 
 // pageDecoder decodes the pages of one range query; it numbers rows across
 // pages.
 type pageDecoder struct {
-	rows     *apiclient.RowDecoder
+	rows     *rowdecode.Decoder
 	next     int64
 	pageSize int
-	scanner  apiclient.Scanner
+	scanner  rowdecode.Scanner
 }
 
-func newPageDecoder(r trace.Range, pageSize int) *pageDecoder {
-	return &pageDecoder{rows: apiclient.NewRowDecoder(schema, r), pageSize: pageSize}
+func newPageDecoder(r msgtrace.Range, pageSize int) *pageDecoder {
+	return &pageDecoder{rows: rowdecode.NewDecoder(schema, r), pageSize: pageSize}
 }
 
 // Decode reads {"@odata.context":..,"value":[rows],"@odata.nextLink":".."}
 // with the members in any order.
-func (d *pageDecoder) Decode(body []byte, _ *url.URL) (*trace.Page, error) {
+func (d *pageDecoder) Decode(body []byte, _ *url.URL) (*msgtrace.Page, error) {
 	s := &d.scanner
 	s.Reset(body)
 	if s.Peek() != '{' {
-		return nil, apiclient.ErrNotObject
+		return nil, rowdecode.ErrNotObject
 	}
 	page := d.rows.NewPage(len(body), d.pageSize)
 	pos := d.next
@@ -103,7 +105,7 @@ func (d *pageDecoder) Decode(body []byte, _ *url.URL) (*trace.Page, error) {
 		return nil, missingValue(body, sawError)
 	}
 	if link != "" {
-		page.NextLink = apiclient.SanitizeLink(link)
+		page.NextLink = fetch.SanitizeLink(link)
 	}
 	d.next = pos
 	return page, nil
@@ -111,10 +113,10 @@ func (d *pageDecoder) Decode(body []byte, _ *url.URL) (*trace.Page, error) {
 
 func missingValue(body []byte, sawError bool) error {
 	if sawError {
-		eb := apiclient.ParseErrorBody(body)
-		return &trace.APIError{Kind: trace.KindTransient, StatusCode: 200, Code: eb.Code,
-			Message: fmt.Sprintf("Microsoft Graph answered HTTP 200 with an error (%s: %s)", eb.Code, apiclient.Quote(eb.Message))}
+		eb := fetch.ParseErrorBody(body)
+		return &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: 200, Code: eb.Code,
+			Message: fmt.Sprintf("Microsoft Graph answered HTTP 200 with an error (%s: %s)", eb.Code, logsafe.Quote(eb.Message))}
 	}
-	return &trace.APIError{Kind: trace.KindTransient, StatusCode: 200,
+	return &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: 200,
 		Message: "Microsoft Graph answered HTTP 200 with JSON that holds no \"value\" array of rows"}
 }

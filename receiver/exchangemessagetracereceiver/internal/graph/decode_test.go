@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 func TestMalformedRows(t *testing.T) {
@@ -112,7 +112,7 @@ func FuzzDecode(f *testing.F) {
 			require.NotEmpty(t, r.ID)
 			require.NotEmpty(t, r.RecipientAddress)
 			require.NotEmpty(t, r.Raw)
-			var _ trace.Row = r
+			var _ msgtrace.Row = r
 		}
 	})
 }

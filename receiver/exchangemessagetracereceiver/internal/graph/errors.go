@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/fetch"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // MessageTraceAppID is Microsoft's first-party app behind message trace in
@@ -17,43 +17,43 @@ const MessageTraceAppID = "8bd644d1-64a1-4d4b-ae52-2e0cbf64e373"
 const Permission = "ExchangeMessageTrace.Read.All"
 
 // classifier returns the Classifier of Graph error responses.
-func classifier(clientID string) apiclient.Classifier {
+func classifier(clientID string) fetch.Classifier {
 	app := "app " + clientID
 	if clientID == "" {
 		app = "the app"
 	}
-	return func(r *apiclient.Response) *trace.APIError {
-		eb := apiclient.ErrorOf(r)
-		said := apiclient.Said(r.StatusCode, eb)
-		e := &trace.APIError{StatusCode: r.StatusCode, Code: eb.Code}
+	return func(r *fetch.Response) *msgtrace.APIError {
+		eb := fetch.ErrorOf(r)
+		said := fetch.Said(r.StatusCode, eb)
+		e := &msgtrace.APIError{StatusCode: r.StatusCode, Code: eb.Code}
 		switch {
 		case r.StatusCode == http.StatusUnauthorized && servicePrincipalMissing(r.Body):
-			e.Kind = trace.KindAuth
+			e.Kind = msgtrace.KindAuth
 			e.Message = "Exchange Online has no service principal for Microsoft's message trace app " + MessageTraceAppID +
 				" in this tenant: run `New-MgServicePrincipal -AppId " + MessageTraceAppID + "` (Microsoft Graph PowerShell) or `az ad sp create --id " +
 				MessageTraceAppID + "`, then allow a few hours for provisioning (" + said + ")"
 		case r.StatusCode == http.StatusUnauthorized:
-			e.Kind = trace.KindAuth
+			e.Kind = msgtrace.KindAuth
 			e.Message = fmt.Sprintf("Microsoft Graph refused the access token (%s): check that the token is for https://graph.microsoft.com (its audience) and for this tenant, and that the app's credentials are current", said)
 		case r.StatusCode == http.StatusForbidden:
-			e.Kind = trace.KindPermission
+			e.Kind = msgtrace.KindPermission
 			e.Message = fmt.Sprintf("%s lacks the application permission %s or admin consent for it: add it under API permissions > Microsoft Graph > Application permissions and click Grant admin consent (%s)",
 				app, Permission, said)
 		case r.StatusCode == http.StatusBadRequest && r.IsLink:
-			e.Kind = trace.KindBadSkipToken
+			e.Kind = msgtrace.KindBadSkipToken
 			e.Message = fmt.Sprintf("Microsoft Graph rejected its own nextLink (%s); this is a known defect of the service: the range is restarted from its first page", said)
 		case r.StatusCode == http.StatusBadRequest:
-			e.Kind = trace.KindBadRequest
+			e.Kind = msgtrace.KindBadRequest
 			e.Message = fmt.Sprintf("Microsoft Graph rejected the message trace query (%s); a query window must be at most 10 days long, start within the last 90 days and not end in the future", said)
 		case r.StatusCode == http.StatusRequestTimeout || r.StatusCode >= 500:
-			e.Kind = trace.KindTransient
+			e.Kind = msgtrace.KindTransient
 			e.Message = fmt.Sprintf("Microsoft Graph failed (%s)", said)
 		case r.StatusCode == http.StatusNotFound:
-			e.Kind = trace.KindBadRequest
+			e.Kind = msgtrace.KindBadRequest
 			e.Message = fmt.Sprintf("Microsoft Graph has no message trace endpoint at %s (%s): check the base URL (e.g. %s) and that message trace is available in this cloud",
 				r.URL.Path, said, DefaultBaseURL)
 		default:
-			e.Kind = trace.KindBadRequest
+			e.Kind = msgtrace.KindBadRequest
 			e.Message = fmt.Sprintf("Microsoft Graph answered unexpectedly (%s)", said)
 		}
 		return e

@@ -11,21 +11,21 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient/apitest"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/fetch/fetchtest"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 func TestFailures(t *testing.T) {
-	page1 := func(t *testing.T) apitest.Step { return apitest.Respond(200, apitest.ReadFile(t, "page1.json")) }
-	page3 := func(t *testing.T) apitest.Step { return apitest.Respond(200, apitest.ReadFile(t, "page3.json")) }
-	file := func(t *testing.T, status int, name string, headers ...string) apitest.Step {
-		return apitest.Respond(status, apitest.ReadFile(t, name), headers...)
+	page1 := func(t *testing.T) fetchtest.Step { return fetchtest.Respond(200, fetchtest.ReadFile(t, "page1.json")) }
+	page3 := func(t *testing.T) fetchtest.Step { return fetchtest.Respond(200, fetchtest.ReadFile(t, "page3.json")) }
+	file := func(t *testing.T, status int, name string, headers ...string) fetchtest.Step {
+		return fetchtest.Respond(status, fetchtest.ReadFile(t, name), headers...)
 	}
-	html := func(t *testing.T) apitest.Step {
-		return apitest.Respond(200, apitest.ReadFile(t, "signin.html"), "Content-Type: text/html; charset=utf-8")
+	html := func(t *testing.T) fetchtest.Step {
+		return fetchtest.Respond(200, fetchtest.ReadFile(t, "signin.html"), "Content-Type: text/html; charset=utf-8")
 	}
-	repeat := func(n int, s apitest.Step) []apitest.Step {
-		out := make([]apitest.Step, n)
+	repeat := func(n int, s fetchtest.Step) []fetchtest.Step {
+		out := make([]fetchtest.Step, n)
 		for i := range out {
 			out[i] = s
 		}
@@ -34,9 +34,9 @@ func TestFailures(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		steps    func(t *testing.T) []apitest.Step
+		steps    func(t *testing.T) []fetchtest.Step
 		maxSteps bool // the step list is longer than needed: retries stop on their own
-		wantErr  trace.ErrorKind
+		wantErr  msgtrace.ErrorKind
 		noErr    bool
 		wantMsg  []string
 		pages    int
@@ -44,22 +44,22 @@ func TestFailures(t *testing.T) {
 	}{
 		{
 			name:     "5xx then success",
-			steps:    func(t *testing.T) []apitest.Step { return []apitest.Step{file(t, 503, "error_503.json"), page3(t)} },
+			steps:    func(t *testing.T) []fetchtest.Step { return []fetchtest.Step{file(t, 503, "error_503.json"), page3(t)} },
 			noErr:    true,
 			pages:    1,
 			outcomes: []string{"transient", "ok"},
 		},
 		{
 			name:     "HTML sign-in page then success",
-			steps:    func(t *testing.T) []apitest.Step { return []apitest.Step{html(t), page3(t)} },
+			steps:    func(t *testing.T) []fetchtest.Step { return []fetchtest.Step{html(t), page3(t)} },
 			noErr:    true,
 			pages:    1,
 			outcomes: []string{"transient", "ok"},
 		},
 		{
 			name: "connection cut mid-body then success",
-			steps: func(t *testing.T) []apitest.Step {
-				return []apitest.Step{apitest.Truncated(apitest.ReadFile(t, "page1.json")[:300]), page3(t)}
+			steps: func(t *testing.T) []fetchtest.Step {
+				return []fetchtest.Step{fetchtest.Truncated(fetchtest.ReadFile(t, "page1.json")[:300]), page3(t)}
 			},
 			noErr:    true,
 			pages:    1,
@@ -67,61 +67,61 @@ func TestFailures(t *testing.T) {
 		},
 		{
 			name: "HTML sign-in page every time",
-			steps: func(t *testing.T) []apitest.Step {
+			steps: func(t *testing.T) []fetchtest.Step {
 				return repeat(200, html(t))
 			},
 			maxSteps: true,
-			wantErr:  trace.KindTransient,
+			wantErr:  msgtrace.KindTransient,
 			wantMsg:  []string{`Microsoft Graph returned an HTML page ("Sign in to Outlook") instead of JSON; this is a known transient fault of the service`, "gave up after"},
 		},
 		{
 			name: "truncated JSON every time",
-			steps: func(t *testing.T) []apitest.Step {
-				return repeat(200, apitest.Respond(200, apitest.ReadFile(t, "page1.json")[:700]))
+			steps: func(t *testing.T) []fetchtest.Step {
+				return repeat(200, fetchtest.Respond(200, fetchtest.ReadFile(t, "page1.json")[:700]))
 			},
 			maxSteps: true,
-			wantErr:  trace.KindTransient,
+			wantErr:  msgtrace.KindTransient,
 			wantMsg:  []string{"Microsoft Graph returned a truncated JSON response (700 bytes", "gave up after"},
 		},
 		{
 			name:     "400 on the first page",
-			steps:    func(t *testing.T) []apitest.Step { return []apitest.Step{file(t, 400, "error_400_window.json")} },
-			wantErr:  trace.KindBadRequest,
+			steps:    func(t *testing.T) []fetchtest.Step { return []fetchtest.Step{file(t, 400, "error_400_window.json")} },
+			wantErr:  msgtrace.KindBadRequest,
 			wantMsg:  []string{`Microsoft Graph rejected the message trace query (HTTP 400 BadRequest: "|System.ArgumentException|The interval between StartDate and EndDate can't be longer than 10 days.")`},
 			outcomes: []string{"bad_request"},
 		},
 		{
 			name: "400 when following a nextLink",
-			steps: func(t *testing.T) []apitest.Step {
-				return []apitest.Step{page1(t), file(t, 400, "error_400_skiptoken.json")}
+			steps: func(t *testing.T) []fetchtest.Step {
+				return []fetchtest.Step{page1(t), file(t, 400, "error_400_skiptoken.json")}
 			},
-			wantErr:  trace.KindBadSkipToken,
+			wantErr:  msgtrace.KindBadSkipToken,
 			wantMsg:  []string{"Microsoft Graph rejected its own nextLink", "Cannot process argument transformation on parameter 'StartDate'", "restarted from its first page"},
 			pages:    1,
 			outcomes: []string{"malformed", "bad_skiptoken"},
 		},
 		{
 			name: "401 service principal missing",
-			steps: func(t *testing.T) []apitest.Step {
-				return []apitest.Step{file(t, 401, "error_401_service_principal.json"), file(t, 401, "error_401_service_principal.json")}
+			steps: func(t *testing.T) []fetchtest.Step {
+				return []fetchtest.Step{file(t, 401, "error_401_service_principal.json"), file(t, 401, "error_401_service_principal.json")}
 			},
-			wantErr:  trace.KindAuth,
+			wantErr:  msgtrace.KindAuth,
 			wantMsg:  []string{"Exchange Online has no service principal for Microsoft's message trace app 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373 in this tenant: run `New-MgServicePrincipal -AppId 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373` (Microsoft Graph PowerShell) or `az ad sp create --id 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373`, then allow a few hours for provisioning"},
 			outcomes: []string{"auth", "auth"},
 		},
 		{
 			name: "401 token refused",
-			steps: func(t *testing.T) []apitest.Step {
-				return []apitest.Step{file(t, 401, "error_401_token.json"), file(t, 401, "error_401_token.json")}
+			steps: func(t *testing.T) []fetchtest.Step {
+				return []fetchtest.Step{file(t, 401, "error_401_token.json"), file(t, 401, "error_401_token.json")}
 			},
-			wantErr:  trace.KindAuth,
+			wantErr:  msgtrace.KindAuth,
 			wantMsg:  []string{`Microsoft Graph refused the access token (HTTP 401 InvalidAuthenticationToken: "Access token validation failure. Invalid audience.")`, "audience"},
 			outcomes: []string{"auth", "auth"},
 		},
 		{
 			name: "401 once then success (expired token)",
-			steps: func(t *testing.T) []apitest.Step {
-				return []apitest.Step{file(t, 401, "error_401_token.json"), page3(t)}
+			steps: func(t *testing.T) []fetchtest.Step {
+				return []fetchtest.Step{file(t, 401, "error_401_token.json"), page3(t)}
 			},
 			noErr:    true,
 			pages:    1,
@@ -129,27 +129,27 @@ func TestFailures(t *testing.T) {
 		},
 		{
 			name:     "403 permission",
-			steps:    func(t *testing.T) []apitest.Step { return []apitest.Step{file(t, 403, "error_403.json")} },
-			wantErr:  trace.KindPermission,
+			steps:    func(t *testing.T) []fetchtest.Step { return []fetchtest.Step{file(t, 403, "error_403.json")} },
+			wantErr:  msgtrace.KindPermission,
 			wantMsg:  []string{"app " + testClientID + " lacks the application permission ExchangeMessageTrace.Read.All or admin consent for it: add it under API permissions > Microsoft Graph > Application permissions and click Grant admin consent"},
 			outcomes: []string{"permission"},
 		},
 		{
 			name: "5xx every time",
-			steps: func(t *testing.T) []apitest.Step {
+			steps: func(t *testing.T) []fetchtest.Step {
 				return repeat(200, file(t, 503, "error_503.json"))
 			},
 			maxSteps: true,
-			wantErr:  trace.KindTransient,
+			wantErr:  msgtrace.KindTransient,
 			wantMsg:  []string{`Microsoft Graph failed (HTTP 503 ServiceUnavailable: "The service is temporarily unavailable.")`, "gave up after"},
 		},
 		{
 			name: "401 body echoing the token is redacted",
-			steps: func(t *testing.T) []apitest.Step {
-				s := apitest.Respond(401, `{"error":{"code":"InvalidAuthenticationToken","message":"Token `+apitest.Token+` is expired; header was Authorization: Bearer `+apitest.Token+`"}}`)
-				return []apitest.Step{s, s}
+			steps: func(t *testing.T) []fetchtest.Step {
+				s := fetchtest.Respond(401, `{"error":{"code":"InvalidAuthenticationToken","message":"Token `+fetchtest.Token+` is expired; header was Authorization: Bearer `+fetchtest.Token+`"}}`)
+				return []fetchtest.Step{s, s}
 			},
-			wantErr:  trace.KindAuth,
+			wantErr:  msgtrace.KindAuth,
 			wantMsg:  []string{"[redacted] is expired"},
 			outcomes: []string{"auth", "auth"},
 		},
@@ -176,7 +176,7 @@ func TestFailures(t *testing.T) {
 			}
 			require.Error(t, err)
 			t.Logf("error: %v", err)
-			var apiErr *trace.APIError
+			var apiErr *msgtrace.APIError
 			require.True(t, errors.As(err, &apiErr), "%T %v", err, err)
 			assert.Equal(t, tt.wantErr, apiErr.Kind, apiErr.Error())
 			for _, m := range tt.wantMsg {
@@ -189,8 +189,8 @@ func TestFailures(t *testing.T) {
 
 func TestThrottledRequestWaitsForRetryAfter(t *testing.T) {
 	h := newHarness(t, nil,
-		apitest.Respond(429, apitest.ReadFile(t, "error_429.json"), "Retry-After: 2"),
-		apitest.Respond(200, apitest.ReadFile(t, "page3.json")),
+		fetchtest.Respond(429, fetchtest.ReadFile(t, "error_429.json"), "Retry-After: 2"),
+		fetchtest.Respond(200, fetchtest.ReadFile(t, "page3.json")),
 	)
 	pages, err := h.fetch(t, "")
 	require.NoError(t, err)
@@ -208,31 +208,31 @@ func TestThrottledRequestWaitsForRetryAfter(t *testing.T) {
 func TestThrottlePausesTheSharedBudget(t *testing.T) {
 	// The 429 pauses every user of the tenant's budget, not just this request.
 	h := newHarness(t, nil,
-		apitest.Respond(429, apitest.ReadFile(t, "error_429.json"), "Retry-After: 30"),
+		fetchtest.Respond(429, fetchtest.ReadFile(t, "error_429.json"), "Retry-After: 30"),
 	)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- h.client.FetchPages(ctx, testRange, "", func(*trace.Page) error { return nil })
+		done <- h.client.FetchPages(ctx, testRange, "", func(*msgtrace.Page) error { return nil })
 	}()
 	require.Eventually(t, func() bool { return h.budget.PausedFor() > 25*time.Second }, 5*time.Second, 10*time.Millisecond)
 	cancel()
 	err := <-done
 	require.ErrorIs(t, err, context.Canceled)
-	kind, ok := trace.KindOf(err)
+	kind, ok := msgtrace.KindOf(err)
 	assert.True(t, ok)
-	assert.Equal(t, trace.KindThrottled, kind)
+	assert.Equal(t, msgtrace.KindThrottled, kind)
 }
 
 func TestTokenSourceErrorsKeepTheirKind(t *testing.T) {
-	for _, kind := range []trace.ErrorKind{trace.KindAuth, trace.KindPermission} {
+	for _, kind := range []msgtrace.ErrorKind{msgtrace.KindAuth, msgtrace.KindPermission} {
 		t.Run(kind.String(), func(t *testing.T) {
-			tokenErr := &trace.APIError{Kind: kind, Code: "AADSTS7000222", Message: "the client secret of app x expired: create a new one"}
-			hc := &http.Client{Transport: &apitest.TokenTransport{Err: tokenErr}}
+			tokenErr := &msgtrace.APIError{Kind: kind, Code: "AADSTS7000222", Message: "the client secret of app x expired: create a new one"}
+			hc := &http.Client{Transport: &fetchtest.TokenTransport{Err: tokenErr}}
 			h := newHarness(t, hc)
 			_, err := h.fetch(t, "")
 			require.Error(t, err)
-			var got *trace.APIError
+			var got *msgtrace.APIError
 			require.ErrorAs(t, err, &got)
 			assert.Same(t, tokenErr, got)
 			assert.Equal(t, kind, got.Kind)
@@ -241,13 +241,13 @@ func TestTokenSourceErrorsKeepTheirKind(t *testing.T) {
 		})
 	}
 	t.Run("transient token errors are retried", func(t *testing.T) {
-		tokenErr := &trace.APIError{Kind: trace.KindTransient, Message: "token endpoint unreachable"}
-		hc := &http.Client{Transport: &apitest.TokenTransport{Err: tokenErr}}
+		tokenErr := &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: "token endpoint unreachable"}
+		hc := &http.Client{Transport: &fetchtest.TokenTransport{Err: tokenErr}}
 		h := newHarness(t, hc)
 		_, err := h.fetch(t, "")
-		kind, ok := trace.KindOf(err)
+		kind, ok := msgtrace.KindOf(err)
 		require.True(t, ok)
-		assert.Equal(t, trace.KindTransient, kind)
+		assert.Equal(t, msgtrace.KindTransient, kind)
 		assert.Greater(t, len(h.observed), 2)
 		assert.Contains(t, err.Error(), "token endpoint unreachable")
 	})
@@ -255,7 +255,7 @@ func TestTokenSourceErrorsKeepTheirKind(t *testing.T) {
 
 func TestResumeLink(t *testing.T) {
 	t.Run("same host: followed first", func(t *testing.T) {
-		h := newHarness(t, nil, apitest.Respond(200, apitest.ReadFile(t, "page3.json")))
+		h := newHarness(t, nil, fetchtest.Respond(200, fetchtest.ReadFile(t, "page3.json")))
 		link := h.srv.URL + "/v1.0/admin/exchange/tracing/messageTraces?$filter=receivedDateTime%20ge%202026-01-20T00:00:00Z&$top=4&$skiptoken=abc%3D%3D"
 		pages, err := h.fetch(t, link)
 		require.NoError(t, err)
@@ -263,13 +263,13 @@ func TestResumeLink(t *testing.T) {
 		assert.Equal(t, strings.TrimPrefix(link, h.srv.URL), h.srv.Requests()[0].RequestURI)
 	})
 	t.Run("same host: a 400 is a bad skiptoken", func(t *testing.T) {
-		h := newHarness(t, nil, apitest.Respond(400, apitest.ReadFile(t, "error_400_skiptoken.json")))
+		h := newHarness(t, nil, fetchtest.Respond(400, fetchtest.ReadFile(t, "error_400_skiptoken.json")))
 		_, err := h.fetch(t, h.srv.URL+"/v1.0/admin/exchange/tracing/messageTraces?$skiptoken=x")
-		kind, _ := trace.KindOf(err)
-		assert.Equal(t, trace.KindBadSkipToken, kind)
+		kind, _ := msgtrace.KindOf(err)
+		assert.Equal(t, msgtrace.KindBadSkipToken, kind)
 	})
 	t.Run("other host: ignored", func(t *testing.T) {
-		h := newHarness(t, nil, apitest.Respond(200, apitest.ReadFile(t, "page3.json")))
+		h := newHarness(t, nil, fetchtest.Respond(200, fetchtest.ReadFile(t, "page3.json")))
 		pages, err := h.fetch(t, "https://attacker.example/v1.0/admin/exchange/tracing/messageTraces?$skiptoken=abc")
 		require.NoError(t, err)
 		require.Len(t, pages, 1)
@@ -279,28 +279,28 @@ func TestResumeLink(t *testing.T) {
 }
 
 func TestNextLinkToAnotherHostIsNotFollowed(t *testing.T) {
-	h := newHarness(t, nil, apitest.Respond(200, `{"value":[],"@odata.nextLink":"https://attacker.example/v1.0/x?$skiptoken=1"}`))
+	h := newHarness(t, nil, fetchtest.Respond(200, `{"value":[],"@odata.nextLink":"https://attacker.example/v1.0/x?$skiptoken=1"}`))
 	pages, err := h.fetch(t, "")
 	require.Len(t, pages, 1)
-	kind, _ := trace.KindOf(err)
-	assert.Equal(t, trace.KindBadRequest, kind)
+	kind, _ := msgtrace.KindOf(err)
+	assert.Equal(t, msgtrace.KindBadRequest, kind)
 	assert.Contains(t, err.Error(), "not followed")
 }
 
 func TestOnPageErrorStopsTheFetch(t *testing.T) {
-	h := newHarness(t, nil, apitest.Respond(200, apitest.ReadFile(t, "page1.json")))
+	h := newHarness(t, nil, fetchtest.Respond(200, fetchtest.ReadFile(t, "page1.json")))
 	stop := errors.New("consumer refused")
-	err := h.client.FetchPages(context.Background(), testRange, "", func(*trace.Page) error { return stop })
+	err := h.client.FetchPages(context.Background(), testRange, "", func(*msgtrace.Page) error { return stop })
 	assert.Same(t, stop, err)
 	assert.Len(t, h.srv.Requests(), 1)
 }
 
 func TestRetryDisabled(t *testing.T) {
-	srv := apitest.NewServer(t, apitest.Respond(503, apitest.ReadFile(t, "error_503.json")))
-	c := New(Config{BaseURL: srv.URL + "/v1.0", Client: apitest.Client()})
-	err := c.FetchPages(context.Background(), testRange, "", func(*trace.Page) error { return nil })
-	kind, _ := trace.KindOf(err)
-	assert.Equal(t, trace.KindTransient, kind)
+	srv := fetchtest.NewServer(t, fetchtest.Respond(503, fetchtest.ReadFile(t, "error_503.json")))
+	c := New(Config{BaseURL: srv.URL + "/v1.0", Client: fetchtest.Client()})
+	err := c.FetchPages(context.Background(), testRange, "", func(*msgtrace.Page) error { return nil })
+	kind, _ := msgtrace.KindOf(err)
+	assert.Equal(t, msgtrace.KindTransient, kind)
 	assert.Len(t, srv.Requests(), 1)
 }
 
@@ -312,8 +312,8 @@ func TestTransportFailures(t *testing.T) {
 			case <-r.Context().Done():
 			}
 		}
-		srvSteps := []apitest.Step{slow, apitest.Respond(200, apitest.ReadFile(t, "page3.json"))}
-		hc := apitest.Client()
+		srvSteps := []fetchtest.Step{slow, fetchtest.Respond(200, fetchtest.ReadFile(t, "page3.json"))}
+		hc := fetchtest.Client()
 		hc.Timeout = 100 * time.Millisecond
 		h := newHarness(t, hc, srvSteps...)
 		pages, err := h.fetch(t, "")
@@ -327,15 +327,15 @@ func TestTransportFailures(t *testing.T) {
 		h := newHarness(t, nil)
 		h.srv.Close()
 		_, err := h.fetch(t, "")
-		kind, ok := trace.KindOf(err)
+		kind, ok := msgtrace.KindOf(err)
 		require.True(t, ok)
-		assert.Equal(t, trace.KindTransient, kind)
+		assert.Equal(t, msgtrace.KindTransient, kind)
 		assert.Contains(t, err.Error(), "request to Microsoft Graph (127.0.0.1:")
 		assert.Contains(t, err.Error(), "gave up after")
 		assert.NotContains(t, err.Error(), "$filter", "the URL is not repeated in the error")
 	})
 	t.Run("byte order mark", func(t *testing.T) {
-		h := newHarness(t, nil, apitest.Respond(200, "\xEF\xBB\xBF"+apitest.ReadFile(t, "page3.json")))
+		h := newHarness(t, nil, fetchtest.Respond(200, "\xEF\xBB\xBF"+fetchtest.ReadFile(t, "page3.json")))
 		pages, err := h.fetch(t, "")
 		require.NoError(t, err)
 		require.Len(t, pages, 1)

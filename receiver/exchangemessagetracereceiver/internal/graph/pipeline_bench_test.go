@@ -14,7 +14,7 @@ import (
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/benchutil"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // BenchmarkPipeline is what the receiver does with one Graph page, in
@@ -40,7 +40,7 @@ func BenchmarkPipeline(b *testing.B) {
 						b.Fatal(err)
 					}
 					store, _ := checkpoint.Open(context.Background(), storage.NewNopClient(), "bench")
-					if got := deliverPage(store, m, res, page, trace.APIGraph); got != n {
+					if got := deliverPage(store, m, res, page, msgtrace.APIGraph); got != n {
 						b.Fatalf("emitted %d rows, want %d", got, n)
 					}
 				})
@@ -76,7 +76,7 @@ func BenchmarkPipeline(b *testing.B) {
 					lrs := plog.NewLogRecordSlice()
 					lrs.EnsureCapacity(len(page.Rows))
 					for i := range page.Rows {
-						m.Append(lrs, &page.Rows[i], trace.APIGraph, observed, "")
+						m.Append(lrs, &page.Rows[i], msgtrace.APIGraph, observed, "")
 					}
 				})
 			})
@@ -93,7 +93,7 @@ func BenchmarkPipeline(b *testing.B) {
 }
 
 // deliverPage is the receiver's deliver (collect.go) without telemetry.
-func deliverPage(store *checkpoint.Store, m *logmap.Mapper, res pcommon.Resource, page *trace.Page, api trace.API) int {
+func deliverPage(store *checkpoint.Store, m *logmap.Mapper, res pcommon.Resource, page *msgtrace.Page, api msgtrace.API) int {
 	txn := store.Keys.Begin()
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()

@@ -7,7 +7,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/benchutil"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // pageRows is how many records a benchmark puts in one slice before starting
@@ -74,7 +74,7 @@ func BenchmarkRecordSetup(b *testing.B) {
 	})
 }
 
-func setupOnly(lrs plog.LogRecordSlice, row *trace.Row) plog.LogRecord {
+func setupOnly(lrs plog.LogRecordSlice, row *msgtrace.Row) plog.LogRecord {
 	lr := lrs.AppendEmpty()
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(row.Received))
 	lr.SetObservedTimestamp(observedAt)

@@ -3,7 +3,7 @@ package logmap
 import (
 	"time"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // fieldWriter receives a body's fields in order. Both body formats write
@@ -24,23 +24,23 @@ const (
 // writeGraphFields writes row under Graph's names, in Graph's order. A
 // legacy row's status is respelled the Graph way and its null ToIP becomes
 // "", which is what Graph sends for inbound mail.
-func writeGraphFields(w fieldWriter, row *trace.Row, api trace.API, st statusInfo) {
-	renamed := api != trace.APIGraph
+func writeGraphFields(w fieldWriter, row *msgtrace.Row, api msgtrace.API, st statusInfo) {
+	renamed := api != msgtrace.APIGraph
 	nulls := row.Nulls
-	strOrNull(w, "id", row.ID, nulls.Has(trace.FieldID))
-	strOrNull(w, "messageId", row.MessageID, nulls.Has(trace.FieldMessageID))
-	timeOrNull(w, "receivedDateTime", row.ReceivedText, row.Received, nulls.Has(trace.FieldReceived))
-	strOrNull(w, "senderAddress", row.SenderAddress, nulls.Has(trace.FieldSenderAddress))
-	strOrNull(w, "recipientAddress", row.RecipientAddress, nulls.Has(trace.FieldRecipientAddress))
-	strOrNull(w, "subject", row.Subject, nulls.Has(trace.FieldSubject))
+	strOrNull(w, "id", row.ID, nulls.Has(msgtrace.FieldID))
+	strOrNull(w, "messageId", row.MessageID, nulls.Has(msgtrace.FieldMessageID))
+	timeOrNull(w, "receivedDateTime", row.ReceivedText, row.Received, nulls.Has(msgtrace.FieldReceived))
+	strOrNull(w, "senderAddress", row.SenderAddress, nulls.Has(msgtrace.FieldSenderAddress))
+	strOrNull(w, "recipientAddress", row.RecipientAddress, nulls.Has(msgtrace.FieldRecipientAddress))
+	strOrNull(w, "subject", row.Subject, nulls.Has(msgtrace.FieldSubject))
 	status := row.Status
 	if renamed {
 		status = st.graph
 	}
-	strOrNull(w, "status", status, nulls.Has(trace.FieldStatus))
-	intOrNull(w, "size", row.Size, nulls.Has(trace.FieldSize))
-	strOrNull(w, "fromIP", row.FromIP, nulls.Has(trace.FieldFromIP))
-	strOrNull(w, "toIP", row.ToIP, !renamed && nulls.Has(trace.FieldToIP))
+	strOrNull(w, "status", status, nulls.Has(msgtrace.FieldStatus))
+	intOrNull(w, "size", row.Size, nulls.Has(msgtrace.FieldSize))
+	strOrNull(w, "fromIP", row.FromIP, nulls.Has(msgtrace.FieldFromIP))
+	strOrNull(w, "toIP", row.ToIP, !renamed && nulls.Has(msgtrace.FieldToIP))
 }
 
 // writeLegacyFields writes row under the legacy report's names, in its
@@ -48,32 +48,32 @@ func writeGraphFields(w fieldWriter, row *trace.Row, api trace.API, st statusInf
 // row gets the fields Graph lacks from elsewhere: Organization from the
 // options; StartDate, EndDate (the queried range) and Index from the row, as
 // the Graph decoder fills them.
-func (m *Mapper) writeLegacyFields(w fieldWriter, row *trace.Row, api trace.API, st statusInfo) {
-	renamed := api != trace.APIReporting
+func (m *Mapper) writeLegacyFields(w fieldWriter, row *msgtrace.Row, api msgtrace.API, st statusInfo) {
+	renamed := api != msgtrace.APIReporting
 	nulls := row.Nulls
 	if renamed {
 		strOrNull(w, "Organization", m.opts.Organization, m.opts.Organization == "")
 	} else {
-		strOrNull(w, "Organization", row.Organization, nulls.Has(trace.FieldOrganization))
+		strOrNull(w, "Organization", row.Organization, nulls.Has(msgtrace.FieldOrganization))
 	}
-	strOrNull(w, "MessageId", row.MessageID, nulls.Has(trace.FieldMessageID))
-	timeOrNull(w, "Received", row.ReceivedText, row.Received, nulls.Has(trace.FieldReceived))
-	strOrNull(w, "SenderAddress", row.SenderAddress, nulls.Has(trace.FieldSenderAddress))
-	strOrNull(w, "RecipientAddress", row.RecipientAddress, nulls.Has(trace.FieldRecipientAddress))
-	strOrNull(w, "Subject", row.Subject, nulls.Has(trace.FieldSubject))
+	strOrNull(w, "MessageId", row.MessageID, nulls.Has(msgtrace.FieldMessageID))
+	timeOrNull(w, "Received", row.ReceivedText, row.Received, nulls.Has(msgtrace.FieldReceived))
+	strOrNull(w, "SenderAddress", row.SenderAddress, nulls.Has(msgtrace.FieldSenderAddress))
+	strOrNull(w, "RecipientAddress", row.RecipientAddress, nulls.Has(msgtrace.FieldRecipientAddress))
+	strOrNull(w, "Subject", row.Subject, nulls.Has(msgtrace.FieldSubject))
 	status := row.Status
 	if renamed {
 		status = st.legacy
 	}
-	strOrNull(w, "Status", status, nulls.Has(trace.FieldStatus))
+	strOrNull(w, "Status", status, nulls.Has(msgtrace.FieldStatus))
 	// The legacy report writes null, not "", for inbound mail.
-	strOrNull(w, "ToIP", row.ToIP, nulls.Has(trace.FieldToIP) || (renamed && row.ToIP == ""))
-	strOrNull(w, "FromIP", row.FromIP, nulls.Has(trace.FieldFromIP))
-	intOrNull(w, "Size", row.Size, nulls.Has(trace.FieldSize))
-	strOrNull(w, "MessageTraceId", row.ID, nulls.Has(trace.FieldID))
-	timeOrNull(w, "StartDate", row.StartDateText, row.StartDate, nulls.Has(trace.FieldStartDate))
-	timeOrNull(w, "EndDate", row.EndDateText, row.EndDate, nulls.Has(trace.FieldEndDate))
-	intOrNull(w, "Index", row.Index, nulls.Has(trace.FieldIndex))
+	strOrNull(w, "ToIP", row.ToIP, nulls.Has(msgtrace.FieldToIP) || (renamed && row.ToIP == ""))
+	strOrNull(w, "FromIP", row.FromIP, nulls.Has(msgtrace.FieldFromIP))
+	intOrNull(w, "Size", row.Size, nulls.Has(msgtrace.FieldSize))
+	strOrNull(w, "MessageTraceId", row.ID, nulls.Has(msgtrace.FieldID))
+	timeOrNull(w, "StartDate", row.StartDateText, row.StartDate, nulls.Has(msgtrace.FieldStartDate))
+	timeOrNull(w, "EndDate", row.EndDateText, row.EndDate, nulls.Has(msgtrace.FieldEndDate))
+	intOrNull(w, "Index", row.Index, nulls.Has(msgtrace.FieldIndex))
 }
 
 func strOrNull(w fieldWriter, key, v string, null bool) {

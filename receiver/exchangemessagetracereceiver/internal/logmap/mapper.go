@@ -4,8 +4,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/strarena"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 )
 
 const (
@@ -37,7 +37,7 @@ func New(opts Options) *Mapper {
 // Append adds one LogRecord for row (from api) to lrs. observed is the
 // collection time. previousStatus is non-empty when the row is emitted again
 // because its status changed since it was first emitted.
-func (m *Mapper) Append(lrs plog.LogRecordSlice, row *trace.Row, api trace.API, observed pcommon.Timestamp, previousStatus string) {
+func (m *Mapper) Append(lrs plog.LogRecordSlice, row *msgtrace.Row, api msgtrace.API, observed pcommon.Timestamp, previousStatus string) {
 	lr := lrs.AppendEmpty()
 	if !row.Received.IsZero() {
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(row.Received))
@@ -59,7 +59,7 @@ func (m *Mapper) Append(lrs plog.LogRecordSlice, row *trace.Row, api trace.API, 
 
 	legacyNames := m.legacyNames(api)
 	if m.opts.BodyFormat == BodyJSON {
-		if row.Raw != nil && legacyNames == (api == trace.APIReporting) {
+		if row.Raw != nil && legacyNames == (api == msgtrace.APIReporting) {
 			// The API's own bytes under the API's own names: nothing to encode.
 			lr.Body().SetStr(m.bodies.Copy(row.Raw))
 			return
@@ -79,17 +79,17 @@ func (m *Mapper) Append(lrs plog.LogRecordSlice, row *trace.Row, api trace.API, 
 	m.body.m = pcommon.Map{} // keep no reference to the record
 }
 
-func (m *Mapper) legacyNames(api trace.API) bool {
+func (m *Mapper) legacyNames(api msgtrace.API) bool {
 	switch m.opts.FieldNames {
 	case FieldNamesGraph:
 		return false
 	case FieldNamesLegacy:
 		return true
 	}
-	return api == trace.APIReporting
+	return api == msgtrace.APIReporting
 }
 
-func (m *Mapper) writeFields(w fieldWriter, row *trace.Row, api trace.API, st statusInfo, legacyNames bool) {
+func (m *Mapper) writeFields(w fieldWriter, row *msgtrace.Row, api msgtrace.API, st statusInfo, legacyNames bool) {
 	if legacyNames {
 		m.writeLegacyFields(w, row, api, st)
 	} else {

@@ -6,7 +6,7 @@ package window
 import (
 	"time"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // Retention is how long Microsoft keeps message trace rows. Queries must
@@ -47,17 +47,17 @@ func ClampToRetention(cursor, now time.Time) (time.Time, bool) {
 // first. Both bounds of each range are inclusive, as in both APIs: a row
 // exactly on a boundary is returned by two ranges, and dedup drops the
 // second copy. It returns nil when the span is empty.
-func Split(start, end time.Time, max time.Duration) []trace.Range {
+func Split(start, end time.Time, max time.Duration) []msgtrace.Range {
 	if !end.After(start) || max <= 0 {
 		return nil
 	}
-	var ranges []trace.Range
+	var ranges []msgtrace.Range
 	for s := start; s.Before(end); {
 		e := s.Add(max)
 		if e.After(end) {
 			e = end
 		}
-		ranges = append(ranges, trace.Range{Start: s, End: e})
+		ranges = append(ranges, msgtrace.Range{Start: s, End: e})
 		s = e
 	}
 	return ranges

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 func ts(s string) time.Time {
@@ -23,19 +23,19 @@ func TestSplit(t *testing.T) {
 		name       string
 		start, end time.Time
 		max        time.Duration
-		want       []trace.Range
+		want       []msgtrace.Range
 	}{
 		{"empty", ts("2026-01-02T00:00:00Z"), ts("2026-01-02T00:00:00Z"), day, nil},
 		{"reversed", ts("2026-01-03T00:00:00Z"), ts("2026-01-02T00:00:00Z"), day, nil},
 		{"shorter than max", ts("2026-01-01T00:00:00Z"), ts("2026-01-01T06:00:00Z"), day,
-			[]trace.Range{{Start: ts("2026-01-01T00:00:00Z"), End: ts("2026-01-01T06:00:00Z")}}},
+			[]msgtrace.Range{{Start: ts("2026-01-01T00:00:00Z"), End: ts("2026-01-01T06:00:00Z")}}},
 		{"15 days in 10-day windows", ts("2026-01-01T00:00:00Z"), ts("2026-01-16T00:00:00Z"), 10 * day,
-			[]trace.Range{
+			[]msgtrace.Range{
 				{Start: ts("2026-01-01T00:00:00Z"), End: ts("2026-01-11T00:00:00Z")},
 				{Start: ts("2026-01-11T00:00:00Z"), End: ts("2026-01-16T00:00:00Z")},
 			}},
 		{"exact multiple", ts("2026-01-01T00:00:00Z"), ts("2026-01-03T00:00:00Z"), day,
-			[]trace.Range{
+			[]msgtrace.Range{
 				{Start: ts("2026-01-01T00:00:00Z"), End: ts("2026-01-02T00:00:00Z")},
 				{Start: ts("2026-01-02T00:00:00Z"), End: ts("2026-01-03T00:00:00Z")},
 			}},

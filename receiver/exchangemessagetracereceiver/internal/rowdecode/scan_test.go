@@ -1,4 +1,4 @@
-package apiclient
+package rowdecode
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package rws
+package reporting
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient/apitest"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/fetch/fetchtest"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/throttle"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 )
 
 const (
@@ -26,26 +26,26 @@ const (
 	basePath     = "/ecp/reportingwebservice/reporting.svc"
 )
 
-var testRange = trace.Range{
+var testRange = msgtrace.Range{
 	Start: time.Date(2022, 11, 27, 17, 8, 26, 849270600, time.UTC),
 	End:   time.Date(2022, 11, 29, 17, 8, 26, 849270600, time.UTC),
 }
 
 type harness struct {
-	srv      *apitest.Server
+	srv      *fetchtest.Server
 	client   *Client
 	budget   *throttle.Budget
 	logs     *observer.ObservedLogs
 	outcomes []string
 }
 
-func newHarness(t *testing.T, steps ...apitest.Step) *harness {
-	h := &harness{srv: apitest.NewServer(t, steps...), budget: throttle.New(100)}
+func newHarness(t *testing.T, steps ...fetchtest.Step) *harness {
+	h := &harness{srv: fetchtest.NewServer(t, steps...), budget: throttle.New(100)}
 	core, logs := observer.New(zapcore.DebugLevel)
 	h.logs = logs
 	h.client = New(Config{
 		BaseURL:  h.srv.URL + basePath,
-		Client:   apitest.Client(),
+		Client:   fetchtest.Client(),
 		Budget:   h.budget,
 		PageSize: 2,
 		Retry: configretry.BackOffConfig{
@@ -59,14 +59,14 @@ func newHarness(t *testing.T, steps ...apitest.Step) *harness {
 	return h
 }
 
-func (h *harness) fetch(t *testing.T, resumeLink string) ([]trace.Page, error) {
+func (h *harness) fetch(t *testing.T, resumeLink string) ([]msgtrace.Page, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var pages []trace.Page
-	err := h.client.FetchPages(ctx, testRange, resumeLink, func(p *trace.Page) error {
+	var pages []msgtrace.Page
+	err := h.client.FetchPages(ctx, testRange, resumeLink, func(p *msgtrace.Page) error {
 		cp := *p
-		cp.Rows = append([]trace.Row(nil), p.Rows...)
+		cp.Rows = append([]msgtrace.Row(nil), p.Rows...)
 		for i := range cp.Rows {
 			if cp.Rows[i].Raw != nil {
 				cp.Rows[i].Raw = append([]byte(nil), cp.Rows[i].Raw...)
@@ -76,17 +76,17 @@ func (h *harness) fetch(t *testing.T, resumeLink string) ([]trace.Page, error) {
 		return nil
 	})
 	if err != nil {
-		assert.NotContains(t, err.Error(), apitest.Token)
+		assert.NotContains(t, err.Error(), fetchtest.Token)
 	}
 	for _, e := range h.logs.All() {
-		assert.NotContains(t, e.Message+fmt.Sprint(e.ContextMap()), apitest.Token)
+		assert.NotContains(t, e.Message+fmt.Sprint(e.ContextMap()), fetchtest.Token)
 	}
 	return pages, err
 }
 
 func TestSeedRows(t *testing.T) {
-	seed := apitest.ReadFile(t, "seed_001_three_rows.json")
-	h := newHarness(t, apitest.Respond(200, seed))
+	seed := fetchtest.ReadFile(t, "seed_001_three_rows.json")
+	h := newHarness(t, fetchtest.Respond(200, seed))
 	pages, err := h.fetch(t, "")
 	require.NoError(t, err)
 	require.Len(t, pages, 1)
@@ -100,7 +100,7 @@ func TestSeedRows(t *testing.T) {
 
 	rows := pages[0].Rows
 	require.Len(t, rows, 3)
-	assert.Equal(t, trace.Row{
+	assert.Equal(t, msgtrace.Row{
 		ID:               "aa1a3e28-8967-4bfb-06d3-08dad1cb7a0e",
 		MessageID:        "<233af449-87f6-4902-bcf5-77838a4e7603@az.southcentralus.unknown.microsoft.com>",
 		Received:         time.Date(2022, 11, 29, 5, 35, 8, 265237100, time.UTC),
@@ -117,7 +117,7 @@ func TestSeedRows(t *testing.T) {
 		ReceivedText:     "2022-11-29T05:35:08.2652371",
 		StartDateText:    "2022-11-27T17:08:26.8492706Z",
 		EndDateText:      "2022-11-29T17:08:26.8492706Z",
-		Nulls:            trace.FieldToIP,
+		Nulls:            msgtrace.FieldToIP,
 		Raw:              rows[0].Raw,
 	}, rows[0])
 	// Raw is each row object exactly as the seed has it.
@@ -130,13 +130,13 @@ func TestSeedRows(t *testing.T) {
 	assert.Equal(t, "sumo-apps@org.onmicrosoft.com", rows[2].RecipientAddress)
 	assert.Equal(t, int64(145123), rows[2].Size)
 	assert.Equal(t, []string{"ok"}, h.outcomes)
-	assert.Equal(t, trace.APIReporting, h.client.API())
+	assert.Equal(t, msgtrace.APIReporting, h.client.API())
 }
 
 func TestRelativeNextLink(t *testing.T) {
 	h := newHarness(t,
-		apitest.Respond(200, apitest.ReadFile(t, "page1_relative_next.json")),
-		apitest.Respond(200, apitest.ReadFile(t, "page2_last.json")),
+		fetchtest.Respond(200, fetchtest.ReadFile(t, "page1_relative_next.json")),
+		fetchtest.Respond(200, fetchtest.ReadFile(t, "page2_last.json")),
 	)
 	pages, err := h.fetch(t, "")
 	require.NoError(t, err)
@@ -149,8 +149,8 @@ func TestRelativeNextLink(t *testing.T) {
 	r0, r1 := pages[0].Rows[0], pages[0].Rows[1]
 	assert.Equal(t, "dan.o'connor@org.onmicrosoft.com", r0.RecipientAddress)
 	assert.Equal(t, "2001:db8::1", r0.FromIP)
-	assert.Equal(t, trace.FieldToIP, r0.Nulls)
-	assert.Equal(t, trace.FieldMessageID, r1.Nulls)
+	assert.Equal(t, msgtrace.FieldToIP, r0.Nulls)
+	assert.Equal(t, msgtrace.FieldMessageID, r1.Nulls)
 	assert.Equal(t, time.Date(2022, 11, 29, 5, 35, 7, 0, time.UTC), r1.Received)
 	assert.Equal(t, int64(2), pages[1].Rows[0].Index)
 	assert.Equal(t, "Pending", pages[1].Rows[0].Status)
@@ -158,8 +158,8 @@ func TestRelativeNextLink(t *testing.T) {
 
 func TestVerboseShape(t *testing.T) {
 	h := newHarness(t,
-		apitest.Respond(200, apitest.ReadFile(t, "verbose_page1.json")),
-		apitest.Respond(200, apitest.ReadFile(t, "verbose_page2.json")),
+		fetchtest.Respond(200, fetchtest.ReadFile(t, "verbose_page1.json")),
+		fetchtest.Respond(200, fetchtest.ReadFile(t, "verbose_page2.json")),
 	)
 	pages, err := h.fetch(t, "")
 	require.NoError(t, err)
@@ -167,7 +167,7 @@ func TestVerboseShape(t *testing.T) {
 	assert.Contains(t, h.srv.Requests()[1].RequestURI, "$skiptoken=2")
 
 	r0 := pages[0].Rows[0]
-	assert.Equal(t, trace.Row{
+	assert.Equal(t, msgtrace.Row{
 		ID:               "aa1a3e28-8967-4bfb-06d3-08dad1cb7a0e",
 		MessageID:        "<v0@org.onmicrosoft.com>",
 		Received:         time.UnixMilli(1659020996164).UTC(),
@@ -184,7 +184,7 @@ func TestVerboseShape(t *testing.T) {
 		ReceivedText:     "2022-07-28T15:09:56.164Z",
 		StartDateText:    "2022-07-27T05:33:20Z",
 		EndDateText:      "2022-07-29T13:06:40Z",
-		Nulls:            trace.FieldToIP,
+		Nulls:            msgtrace.FieldToIP,
 	}, r0, "verbose rows have no Raw and ISO 8601 UTC texts")
 
 	r1 := pages[0].Rows[1]
@@ -196,15 +196,15 @@ func TestVerboseShape(t *testing.T) {
 }
 
 func TestFailures(t *testing.T) {
-	file := func(t *testing.T, status int, name string, headers ...string) apitest.Step {
-		return apitest.Respond(status, apitest.ReadFile(t, name), headers...)
+	file := func(t *testing.T, status int, name string, headers ...string) fetchtest.Step {
+		return fetchtest.Respond(status, fetchtest.ReadFile(t, name), headers...)
 	}
-	seed := func(t *testing.T) apitest.Step { return file(t, 200, "seed_001_three_rows.json") }
-	html := func(t *testing.T) apitest.Step {
+	seed := func(t *testing.T) fetchtest.Step { return file(t, 200, "seed_001_three_rows.json") }
+	html := func(t *testing.T) fetchtest.Step {
 		return file(t, 200, "signin.html", "Content-Type: text/html; charset=utf-8")
 	}
-	repeat := func(n int, s apitest.Step) []apitest.Step {
-		out := make([]apitest.Step, n)
+	repeat := func(n int, s fetchtest.Step) []fetchtest.Step {
+		out := make([]fetchtest.Step, n)
 		for i := range out {
 			out[i] = s
 		}
@@ -213,17 +213,17 @@ func TestFailures(t *testing.T) {
 	tests := []struct {
 		name     string
 		resume   string // path and query below the server URL
-		steps    func(t *testing.T) []apitest.Step
+		steps    func(t *testing.T) []fetchtest.Step
 		open     bool // retries stop on their own: do not count requests
-		wantKind trace.ErrorKind
+		wantKind msgtrace.ErrorKind
 		noErr    bool
 		wantMsg  []string
 		outcomes []string
 	}{
 		{
 			name:     "403 without the role",
-			steps:    func(t *testing.T) []apitest.Step { return []apitest.Step{file(t, 403, "error_403.json")} },
-			wantKind: trace.KindPermission,
+			steps:    func(t *testing.T) []fetchtest.Step { return []fetchtest.Step{file(t, 403, "error_403.json")} },
+			wantKind: msgtrace.KindPermission,
 			wantMsg: []string{
 				"App " + testClientID + " (or the signed-in user) may not read the message trace report",
 				`"No permission to access the report for the organization ."`,
@@ -233,38 +233,38 @@ func TestFailures(t *testing.T) {
 		},
 		{
 			name:     "HTML sign-in page with HTTP 200 then success",
-			steps:    func(t *testing.T) []apitest.Step { return []apitest.Step{html(t), seed(t)} },
+			steps:    func(t *testing.T) []fetchtest.Step { return []fetchtest.Step{html(t), seed(t)} },
 			noErr:    true,
 			outcomes: []string{"transient", "ok"},
 		},
 		{
 			name:     "HTML sign-in page every time",
-			steps:    func(t *testing.T) []apitest.Step { return repeat(200, html(t)) },
+			steps:    func(t *testing.T) []fetchtest.Step { return repeat(200, html(t)) },
 			open:     true,
-			wantKind: trace.KindTransient,
+			wantKind: msgtrace.KindTransient,
 			wantMsg:  []string{`The Reporting Web Service returned an HTML page ("Sign in to Outlook") instead of JSON`, "gave up after"},
 		},
 		{
 			name: "truncated body then success",
-			steps: func(t *testing.T) []apitest.Step {
-				return []apitest.Step{apitest.Respond(200, apitest.ReadFile(t, "seed_001_three_rows.json")[:500]), seed(t)}
+			steps: func(t *testing.T) []fetchtest.Step {
+				return []fetchtest.Step{fetchtest.Respond(200, fetchtest.ReadFile(t, "seed_001_three_rows.json")[:500]), seed(t)}
 			},
 			noErr:    true,
 			outcomes: []string{"transient", "ok"},
 		},
 		{
 			name: "not JSON at all",
-			steps: func(t *testing.T) []apitest.Step {
-				return repeat(200, apitest.Respond(200, "Service Unavailable", "Content-Type: text/plain"))
+			steps: func(t *testing.T) []fetchtest.Step {
+				return repeat(200, fetchtest.Respond(200, "Service Unavailable", "Content-Type: text/plain"))
 			},
 			open:     true,
-			wantKind: trace.KindTransient,
+			wantKind: msgtrace.KindTransient,
 			wantMsg:  []string{"not valid JSON", `"Service Unavailable"`},
 		},
 		{
 			name: "odata.error with 500 then success",
-			steps: func(t *testing.T) []apitest.Step {
-				return []apitest.Step{file(t, 500, "error_500_odata.json"), seed(t)}
+			steps: func(t *testing.T) []fetchtest.Step {
+				return []fetchtest.Step{file(t, 500, "error_500_odata.json"), seed(t)}
 			},
 			noErr:    true,
 			outcomes: []string{"transient", "ok"},
@@ -272,41 +272,41 @@ func TestFailures(t *testing.T) {
 		{
 			name:     "500 at a huge skiptoken asks for smaller windows",
 			resume:   basePath + "/MessageTrace?$filter=x&$format=json&$top=1000&$skiptoken=999999",
-			steps:    func(t *testing.T) []apitest.Step { return repeat(200, file(t, 500, "error_500_odata.json")) },
+			steps:    func(t *testing.T) []fetchtest.Step { return repeat(200, file(t, 500, "error_500_odata.json")) },
 			open:     true,
-			wantKind: trace.KindTransient,
+			wantKind: msgtrace.KindTransient,
 			wantMsg:  []string{`The Reporting Web Service failed (HTTP 500: "An error has occurred.")`, "row 999999", "must be split", "500000 rows"},
 		},
 		{
 			name:     "400 on the query",
-			steps:    func(t *testing.T) []apitest.Step { return []apitest.Step{file(t, 400, "error_400_odata.json")} },
-			wantKind: trace.KindBadRequest,
+			steps:    func(t *testing.T) []fetchtest.Step { return []fetchtest.Step{file(t, 400, "error_400_odata.json")} },
+			wantKind: msgtrace.KindBadRequest,
 			wantMsg:  []string{`rejected the MessageTrace query (HTTP 400: "The parameter 'StartDate' is out of range.")`},
 			outcomes: []string{"bad_request"},
 		},
 		{
 			name: "400 on a nextLink",
-			steps: func(t *testing.T) []apitest.Step {
-				return []apitest.Step{file(t, 200, "page1_relative_next.json"), file(t, 400, "error_400_odata.json")}
+			steps: func(t *testing.T) []fetchtest.Step {
+				return []fetchtest.Step{file(t, 200, "page1_relative_next.json"), file(t, 400, "error_400_odata.json")}
 			},
-			wantKind: trace.KindBadSkipToken,
+			wantKind: msgtrace.KindBadSkipToken,
 			wantMsg:  []string{"rejected its own nextLink"},
 			outcomes: []string{"ok", "bad_skiptoken"},
 		},
 		{
 			name: "401 twice",
-			steps: func(t *testing.T) []apitest.Step {
-				s := apitest.Respond(401, "", "WWW-Authenticate: Bearer error=\"invalid_token\"")
-				return []apitest.Step{s, s}
+			steps: func(t *testing.T) []fetchtest.Step {
+				s := fetchtest.Respond(401, "", "WWW-Authenticate: Bearer error=\"invalid_token\"")
+				return []fetchtest.Step{s, s}
 			},
-			wantKind: trace.KindAuth,
+			wantKind: msgtrace.KindAuth,
 			wantMsg:  []string{`The Reporting Web Service refused the access token (HTTP 401: "Bearer error=\"invalid_token\"")`, "https://outlook.office365.com"},
 			outcomes: []string{"auth", "auth"},
 		},
 		{
 			name: "429 with Retry-After then success",
-			steps: func(t *testing.T) []apitest.Step {
-				return []apitest.Step{apitest.Respond(429, `{"ErrorCode":"","Message":"Too many requests"}`, "Retry-After: 1"), seed(t)}
+			steps: func(t *testing.T) []fetchtest.Step {
+				return []fetchtest.Step{fetchtest.Respond(429, `{"ErrorCode":"","Message":"Too many requests"}`, "Retry-After: 1"), seed(t)}
 			},
 			noErr:    true,
 			outcomes: []string{"throttled", "ok"},
@@ -333,7 +333,7 @@ func TestFailures(t *testing.T) {
 			}
 			require.Error(t, err)
 			t.Logf("error: %v", err)
-			var apiErr *trace.APIError
+			var apiErr *msgtrace.APIError
 			require.True(t, errors.As(err, &apiErr))
 			assert.Equal(t, tt.wantKind, apiErr.Kind)
 			for _, m := range tt.wantMsg {
@@ -345,8 +345,8 @@ func TestFailures(t *testing.T) {
 
 func TestThrottleWaitsInFull(t *testing.T) {
 	h := newHarness(t,
-		apitest.Respond(429, `{"ErrorCode":"","Message":"Too many requests"}`, "Retry-After: 2"),
-		apitest.Respond(200, apitest.ReadFile(t, "seed_001_three_rows.json")),
+		fetchtest.Respond(429, `{"ErrorCode":"","Message":"Too many requests"}`, "Retry-After: 2"),
+		fetchtest.Respond(200, fetchtest.ReadFile(t, "seed_001_three_rows.json")),
 	)
 	_, err := h.fetch(t, "")
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package rws
+package reporting
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/benchutil"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // legacyBenchPage builds a realistic minimal-OData legacy page of n rows
@@ -111,7 +111,7 @@ func BenchmarkPipeline(b *testing.B) {
 }
 
 // deliverPage is the receiver's deliver (collect.go) without telemetry.
-func deliverPage(store *checkpoint.Store, m *logmap.Mapper, page *trace.Page) int {
+func deliverPage(store *checkpoint.Store, m *logmap.Mapper, page *msgtrace.Page) int {
 	txn := store.Keys.Begin()
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
@@ -123,7 +123,7 @@ func deliverPage(store *checkpoint.Store, m *logmap.Mapper, page *trace.Page) in
 	for i := range page.Rows {
 		row := &page.Rows[i]
 		if emit, previous := txn.Admit(row); emit {
-			m.Append(records, row, trace.APIReporting, observed, previous)
+			m.Append(records, row, msgtrace.APIReporting, observed, previous)
 		}
 	}
 	_ = store.CommitPage(context.Background(), txn)

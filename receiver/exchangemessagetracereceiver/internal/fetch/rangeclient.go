@@ -1,4 +1,4 @@
-package apiclient
+package fetch
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/throttle"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 )
 
 // ClientConfig configures a client of either API (graph.New, rws.New).
@@ -21,7 +21,7 @@ type ClientConfig struct {
 	// cloud, the simulator); the API's path is appended.
 	BaseURL string
 	// Client adds the bearer token. Errors of its RoundTrip that wrap a
-	// *trace.APIError (the token source's) keep their Kind.
+	// *msgtrace.APIError (the token source's) keep their Kind.
 	Client   *http.Client
 	Budget   *throttle.Budget
 	PageSize int // $top
@@ -37,21 +37,21 @@ type ClientConfig struct {
 // API is what differs between Microsoft Graph and the legacy report: where
 // they live, how a range is asked for, how pages decode, what errors mean.
 type API struct {
-	Kind            trace.API
+	Kind            msgtrace.API
 	Service         string // names the API in messages ("Microsoft Graph")
 	DefaultBaseURL  string
 	Path            string
 	DefaultPageSize int
 	MaxPageSize     int
 	// Query is the query string of a range, without $top.
-	Query      func(r trace.Range) string
-	NewDecoder func(r trace.Range, pageSize int) PageDecoder
+	Query      func(r msgtrace.Range) string
+	NewDecoder func(r msgtrace.Range, pageSize int) PageDecoder
 	Classify   func(clientID string) Classifier
 	// Header is sent with every request of the API.
 	Header http.Header
 }
 
-// RangeClient implements trace.Source for one API.
+// RangeClient implements msgtrace.Source for one API.
 type RangeClient struct {
 	api      API
 	endpoint string
@@ -61,7 +61,7 @@ type RangeClient struct {
 	loop     *Loop
 }
 
-var _ trace.Source = (*RangeClient)(nil)
+var _ msgtrace.Source = (*RangeClient)(nil)
 
 // NewRangeClient returns a client of api. A BaseURL that does not parse
 // falls back to the API's default (config validation is expected to have
@@ -107,12 +107,12 @@ func NewRangeClient(api API, cfg ClientConfig) *RangeClient {
 }
 
 // API tells which field names the rows carry.
-func (c *RangeClient) API() trace.API { return c.api.Kind }
+func (c *RangeClient) API() msgtrace.API { return c.api.Kind }
 
-// FetchPages implements trace.Source. A saved resumeLink is followed only
+// FetchPages implements msgtrace.Source. A saved resumeLink is followed only
 // when it points at the configured host: the bearer token never goes
 // elsewhere.
-func (c *RangeClient) FetchPages(ctx context.Context, r trace.Range, resumeLink string, onPage func(*trace.Page) error) error {
+func (c *RangeClient) FetchPages(ctx context.Context, r msgtrace.Range, resumeLink string, onPage func(*msgtrace.Page) error) error {
 	first, isLink := c.QueryURL(r), false
 	if resumeLink != "" {
 		if SameOrigin(resumeLink, c.base) {
@@ -126,6 +126,6 @@ func (c *RangeClient) FetchPages(ctx context.Context, r trace.Range, resumeLink 
 }
 
 // QueryURL is the first request of a range query (both bounds inclusive).
-func (c *RangeClient) QueryURL(r trace.Range) string {
+func (c *RangeClient) QueryURL(r msgtrace.Range) string {
 	return c.endpoint + "?" + c.api.Query(r) + "&$top=" + strconv.Itoa(c.pageSize)
 }

@@ -1,4 +1,4 @@
-package rws
+package reporting
 
 import (
 	"fmt"
@@ -6,8 +6,8 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/fetch"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
 // Permission is the application permission the app needs (API "Office 365
@@ -15,40 +15,40 @@ import (
 const Permission = "ReportingWebService.Read.All"
 
 // classifier returns the Classifier of Reporting Web Service responses.
-func classifier(clientID string) apiclient.Classifier {
+func classifier(clientID string) fetch.Classifier {
 	app := "App " + clientID
 	if clientID == "" {
 		app = "The app"
 	}
-	return func(r *apiclient.Response) *trace.APIError {
-		eb := apiclient.ErrorOf(r)
-		said := apiclient.Said(r.StatusCode, eb)
-		e := &trace.APIError{StatusCode: r.StatusCode, Code: eb.Code}
+	return func(r *fetch.Response) *msgtrace.APIError {
+		eb := fetch.ErrorOf(r)
+		said := fetch.Said(r.StatusCode, eb)
+		e := &msgtrace.APIError{StatusCode: r.StatusCode, Code: eb.Code}
 		switch {
 		case r.StatusCode == http.StatusUnauthorized:
-			e.Kind = trace.KindAuth
+			e.Kind = msgtrace.KindAuth
 			e.Message = fmt.Sprintf("The Reporting Web Service refused the access token (%s): check that the token is for https://outlook.office365.com (its resource/audience) and for this tenant, and that the app's credentials are current", said)
 		case r.StatusCode == http.StatusForbidden:
-			e.Kind = trace.KindPermission
+			e.Kind = msgtrace.KindPermission
 			e.Message = fmt.Sprintf("%s (or the signed-in user) may not read the message trace report (%s): grant the application permission %s (Office 365 Exchange Online) with admin consent, and assign the app's service principal (or the user) the Global Reader role in Microsoft Entra ID",
 				app, said, Permission)
 		case r.StatusCode == http.StatusBadRequest && r.IsLink:
-			e.Kind = trace.KindBadSkipToken
+			e.Kind = msgtrace.KindBadSkipToken
 			e.Message = fmt.Sprintf("The Reporting Web Service rejected its own nextLink (%s); the range is restarted from its first page", said)
 		case r.StatusCode == http.StatusBadRequest:
-			e.Kind = trace.KindBadRequest
+			e.Kind = msgtrace.KindBadRequest
 			e.Message = fmt.Sprintf("The Reporting Web Service rejected the MessageTrace query (%s); a query window must lie within the last 10 days (30 documented)", said)
 		case r.StatusCode == http.StatusRequestTimeout || r.StatusCode >= 500:
-			e.Kind = trace.KindTransient
+			e.Kind = msgtrace.KindTransient
 			e.Message = fmt.Sprintf("The Reporting Web Service failed (%s)", said)
 			if skip := skipToken(r.URL); skip >= MaxRowsPerQuery {
 				e.Message += fmt.Sprintf("; it fails at large row offsets (this request was at row %d): the query window must be split so that it holds fewer than %d rows", skip, MaxRowsPerQuery)
 			}
 		case r.StatusCode == http.StatusNotFound:
-			e.Kind = trace.KindBadRequest
+			e.Kind = msgtrace.KindBadRequest
 			e.Message = fmt.Sprintf("The Reporting Web Service has no MessageTrace report at %s (%s): check the base URL (e.g. %s)", r.URL.Path, said, DefaultBaseURL)
 		default:
-			e.Kind = trace.KindBadRequest
+			e.Kind = msgtrace.KindBadRequest
 			e.Message = fmt.Sprintf("The Reporting Web Service answered unexpectedly (%s)", said)
 		}
 		return e

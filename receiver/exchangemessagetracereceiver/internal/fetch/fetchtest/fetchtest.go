@@ -1,6 +1,6 @@
-// Package apitest serves scripted HTTP responses on loopback for the API
+// Package fetchtest serves scripted HTTP responses on loopback for the API
 // clients' tests, and supplies a token-adding transport.
-package apitest
+package fetchtest
 
 import (
 	"fmt"

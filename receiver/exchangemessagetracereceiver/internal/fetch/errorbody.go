@@ -1,14 +1,11 @@
-package apiclient
+package fetch
 
 import (
 	"bytes"
 	"encoding/json"
-	"math"
-	"net/http"
-	"regexp"
 	"strconv"
-	"strings"
-	"time"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
 )
 
 // ErrorBody is what an error response said, in any of the envelopes the
@@ -22,7 +19,7 @@ type ErrorBody struct {
 // OData's {"odata.error":{"code","message":{"value"}}} (and its verbose
 // twin under "error"), the Reporting Web Service's {"ErrorCode","Message"},
 // an HTML page's title, or else the text itself. The message is raw: pass
-// it through Quote before showing it.
+// it through logsafe.Quote before showing it.
 func ParseErrorBody(body []byte) ErrorBody {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -79,67 +76,6 @@ func messageText(raw json.RawMessage) string {
 	return string(raw)
 }
 
-// maxQuoted caps text quoted from a response: enough for any of
-// Microsoft's messages, too little to dump a body into a log.
-const maxQuoted = 300
-
-var secretPatterns = []*regexp.Regexp{
-	// JWTs (access and id tokens).
-	regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`),
-	regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}`),
-	regexp.MustCompile(`(?i)((?:access_token|refresh_token|id_token|client_secret|client_assertion)["']?\s*[:=]\s*["']?)[^"'&\s,}]{8,}`),
-}
-
-// Redact removes anything that looks like a token or secret from text that
-// came from a server, before it reaches an error or a log.
-func Redact(s string) string {
-	if !strings.ContainsAny(s, ".=:") && !strings.Contains(strings.ToLower(s), "bearer") {
-		return s
-	}
-	s = secretPatterns[0].ReplaceAllString(s, "[redacted]")
-	s = secretPatterns[1].ReplaceAllString(s, "${1}[redacted]")
-	return secretPatterns[2].ReplaceAllString(s, "${1}[redacted]")
-}
-
-// Quote prepares server text for a message: secrets redacted, white space
-// collapsed, capped at about 300 characters, and quoted.
-func Quote(s string) string {
-	s = strings.Join(strings.Fields(Redact(s)), " ")
-	if len(s) > maxQuoted {
-		cut := maxQuoted
-		for cut > 0 && s[cut]&0xC0 == 0x80 { // do not split a UTF-8 sequence
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return strconv.Quote(s)
-}
-
-// DefaultRetryAfter is assumed when a 429 carries no usable Retry-After.
-const DefaultRetryAfter = 60 * time.Second
-
-// RetryAfter reads a Retry-After header (delta seconds or an HTTP date).
-// It never returns less than a second: a zero pause would only earn the
-// tenant another 429.
-func RetryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return DefaultRetryAfter
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if math.IsNaN(secs) || math.IsInf(secs, 0) || secs > math.MaxInt64/float64(time.Second) {
-			return DefaultRetryAfter
-		}
-		d = time.Duration(secs * float64(time.Second))
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	} else {
-		return DefaultRetryAfter
-	}
-	return max(d, time.Second)
-}
-
 // Said renders what a server answered for a message:
 // `HTTP 400 BadRequest: "the message"`, the server's words quoted, capped
 // and redacted.
@@ -149,7 +85,7 @@ func Said(status int, eb ErrorBody) string {
 		s += " " + eb.Code
 	}
 	if eb.Message != "" {
-		s += ": " + Quote(eb.Message)
+		s += ": " + logsafe.Quote(eb.Message)
 	}
 	return s
 }

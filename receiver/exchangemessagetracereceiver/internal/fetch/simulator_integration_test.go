@@ -1,6 +1,6 @@
 //go:build integration
 
-package apiclient_test
+package fetch_test
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/graph"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/rws"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/reporting"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/throttle"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
 )
 
@@ -45,7 +45,7 @@ func TestClientsAgainstSimulator(t *testing.T) {
 	}
 	sim, verboseSim := start(false), start(true)
 
-	r := trace.Range{Start: now.Add(-3 * 24 * time.Hour), End: now.Add(-2 * 24 * time.Hour)}
+	r := msgtrace.Range{Start: now.Add(-3 * 24 * time.Hour), End: now.Add(-2 * 24 * time.Hour)}
 	truth := map[string]string{}
 	for _, row := range sim.Truth(r.Start, r.End) {
 		truth[row.ID+"|"+row.RecipientAddress] = strings.ToLower(string(row.Status))
@@ -54,12 +54,12 @@ func TestClientsAgainstSimulator(t *testing.T) {
 
 	retry := configretry.BackOffConfig{Enabled: true, InitialInterval: 10 * time.Millisecond, Multiplier: 1.5,
 		MaxInterval: 100 * time.Millisecond, MaxElapsedTime: 20 * time.Second}
-	sources := map[string]trace.Source{
+	sources := map[string]msgtrace.Source{
 		"graph": graph.New(graph.Config{BaseURL: sim.HTTPURL + "/v1.0", PageSize: 1000, Retry: retry,
 			Client: tokenClient(t, sim, "https://graph.microsoft.com"), Budget: throttle.New(0)}),
-		"rws": rws.New(rws.Config{BaseURL: sim.HTTPURL + "/ecp/reportingwebservice/reporting.svc", PageSize: 1000, Retry: retry,
+		"rws": reporting.New(reporting.Config{BaseURL: sim.HTTPURL + "/ecp/reportingwebservice/reporting.svc", PageSize: 1000, Retry: retry,
 			Client: tokenClient(t, sim, "https://outlook.office365.com"), Budget: throttle.New(0)}),
-		"rws_verbose": rws.New(rws.Config{BaseURL: verboseSim.HTTPURL + "/ecp/reportingwebservice/reporting.svc", PageSize: 1000, Retry: retry,
+		"rws_verbose": reporting.New(reporting.Config{BaseURL: verboseSim.HTTPURL + "/ecp/reportingwebservice/reporting.svc", PageSize: 1000, Retry: retry,
 			Client: tokenClient(t, verboseSim, "https://outlook.office365.com"), Budget: throttle.New(0)}),
 	}
 	for name, src := range sources {
@@ -67,7 +67,7 @@ func TestClientsAgainstSimulator(t *testing.T) {
 			got := map[string]string{}
 			restarts := 0
 			for {
-				err := src.FetchPages(context.Background(), r, "", func(p *trace.Page) error {
+				err := src.FetchPages(context.Background(), r, "", func(p *msgtrace.Page) error {
 					assert.Zero(t, p.Malformed, "%v", p.MalformedErrors)
 					for _, row := range p.Rows {
 						got[row.ID+"|"+row.RecipientAddress] = strings.ToLower(row.Status)
@@ -76,7 +76,7 @@ func TestClientsAgainstSimulator(t *testing.T) {
 					}
 					return nil
 				})
-				if kind, _ := trace.KindOf(err); err != nil && kind == trace.KindBadSkipToken && restarts < 20 {
+				if kind, _ := msgtrace.KindOf(err); err != nil && kind == msgtrace.KindBadSkipToken && restarts < 20 {
 					restarts++
 					continue
 				}

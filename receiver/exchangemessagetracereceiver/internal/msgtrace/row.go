@@ -1,7 +1,7 @@
-// Package trace holds the types both API clients produce and the receiver
+// Package msgtrace holds the types both API clients produce and the receiver
 // consumes: one row per message and recipient, pages of rows, and the
 // classified API errors that tell the receiver (and the operator) what to do.
-package trace
+package msgtrace
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package apiclient
+package fetch
 
 import (
 	"net/url"

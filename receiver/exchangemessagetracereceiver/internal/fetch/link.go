@@ -1,8 +1,10 @@
-package apiclient
+package fetch
 
 import (
 	"net/url"
 	"strings"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
 )
 
 // QueryEscape escapes a query value, writing spaces as %20: OData servers
@@ -79,4 +81,4 @@ func ResolveLink(link string, against *url.URL) (string, error) {
 }
 
 // ShortURL shortens a URL for logs: skiptokens can be kilobytes long.
-func ShortURL(s string) string { return truncate(s, 200) }
+func ShortURL(s string) string { return logsafe.Truncate(s, 200) }

@@ -1,12 +1,13 @@
-package apiclient
+package rowdecode
 
 import (
 	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/strarena"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 )
 
 // Field names a row field independently of the API's spelling.
@@ -44,12 +45,12 @@ var kindOf = [numFields]fieldKind{
 	FieldSize: kindInt, FieldIndex: kindInt,
 }
 
-var bitOf = [numFields]trace.FieldSet{
-	FieldID: trace.FieldID, FieldMessageID: trace.FieldMessageID, FieldReceived: trace.FieldReceived,
-	FieldSender: trace.FieldSenderAddress, FieldRecipient: trace.FieldRecipientAddress,
-	FieldSubject: trace.FieldSubject, FieldStatus: trace.FieldStatus, FieldFromIP: trace.FieldFromIP,
-	FieldToIP: trace.FieldToIP, FieldSize: trace.FieldSize, FieldOrganization: trace.FieldOrganization,
-	FieldStartDate: trace.FieldStartDate, FieldEndDate: trace.FieldEndDate, FieldIndex: trace.FieldIndex,
+var bitOf = [numFields]msgtrace.FieldSet{
+	FieldID: msgtrace.FieldID, FieldMessageID: msgtrace.FieldMessageID, FieldReceived: msgtrace.FieldReceived,
+	FieldSender: msgtrace.FieldSenderAddress, FieldRecipient: msgtrace.FieldRecipientAddress,
+	FieldSubject: msgtrace.FieldSubject, FieldStatus: msgtrace.FieldStatus, FieldFromIP: msgtrace.FieldFromIP,
+	FieldToIP: msgtrace.FieldToIP, FieldSize: msgtrace.FieldSize, FieldOrganization: msgtrace.FieldOrganization,
+	FieldStartDate: msgtrace.FieldStartDate, FieldEndDate: msgtrace.FieldEndDate, FieldIndex: msgtrace.FieldIndex,
 }
 
 // Schema is one API's spelling of the row fields.
@@ -65,23 +66,23 @@ type Schema struct {
 	Lenient bool
 }
 
-// RowDecoder decodes rows of one range query. It reuses its scratch buffer
+// Decoder decodes rows of one range query. It reuses its scratch buffer
 // across rows, so it must not be shared between goroutines.
-type RowDecoder struct {
+type Decoder struct {
 	schema *Schema
-	rng    trace.Range
+	rng    msgtrace.Range
 	// startText and endText are the query range as text, shared by every
 	// row that does not carry its own StartDate/EndDate.
 	startText, endText string
 	scratch            []byte
 	keyScratch         []byte
 	strings            strarena.Arena
-	rows               []trace.Row // the previous page's array, reused
+	rows               []msgtrace.Row // the previous page's array, reused
 }
 
-// NewRowDecoder returns a decoder for rows of the query over r.
-func NewRowDecoder(schema *Schema, r trace.Range) *RowDecoder {
-	return &RowDecoder{
+// NewDecoder returns a decoder for rows of the query over r.
+func NewDecoder(schema *Schema, r msgtrace.Range) *Decoder {
+	return &Decoder{
 		schema:    schema,
 		rng:       r,
 		startText: r.Start.UTC().Format(ISOLayout),
@@ -111,7 +112,7 @@ const (
 // conventions: "/Date(ms)/" times and numbers written as strings, times
 // re-written as ISO 8601 UTC and no Raw (the verbose object carries
 // __metadata and is not the row the mapper should emit).
-func (d *RowDecoder) DecodeRow(s *Scanner, row *trace.Row, position int64, verbose bool) (reason string, err error) {
+func (d *Decoder) DecodeRow(s *Scanner, row *msgtrace.Row, position int64, verbose bool) (reason string, err error) {
 	if s.Peek() != '{' {
 		if err := s.Skip(); err != nil {
 			return "", err
@@ -215,7 +216,7 @@ func (d *RowDecoder) DecodeRow(s *Scanner, row *trace.Row, position int64, verbo
 				t, ok = ParseDateLiteral(text)
 			}
 			if !ok {
-				return d.reason(f, fmt.Sprintf("%q is not a time", truncate(string(text), 40))), nil
+				return d.reason(f, fmt.Sprintf("%q is not a time", logsafe.Truncate(string(text), 40))), nil
 			}
 			times[f] = t
 			if verbose {
@@ -244,13 +245,13 @@ func (d *RowDecoder) DecodeRow(s *Scanner, row *trace.Row, position int64, verbo
 		}
 		return arena[spans[f].a:spans[f].b]
 	}
-	var nulls trace.FieldSet
+	var nulls msgtrace.FieldSet
 	for f := FieldID; f < numFields; f++ {
 		if state[f] == gotNull {
 			nulls |= bitOf[f]
 		}
 	}
-	*row = trace.Row{
+	*row = msgtrace.Row{
 		ID:               str(FieldID),
 		MessageID:        str(FieldMessageID),
 		Received:         times[FieldReceived],
@@ -285,7 +286,7 @@ func (d *RowDecoder) DecodeRow(s *Scanner, row *trace.Row, position int64, verbo
 	return "", nil
 }
 
-func (d *RowDecoder) reason(f Field, what string) string {
+func (d *Decoder) reason(f Field, what string) string {
 	return d.schema.Names[f] + " " + what
 }
 
@@ -325,24 +326,17 @@ func parseIntSlow(b []byte) (int64, bool) {
 	return int64(f), true
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 // NewPage returns an empty page for a body of bodyLen bytes. Its Rows reuse
 // the previous page's array: the receiver is done with a page before it
 // asks for the next (Loop.Run delivers a page before fetching another), and
 // a fresh array per page is over a megabyte for the garbage collector to
 // clear and scan. The rows are sized from the body (350-450 bytes of JSON
 // a row) rather than $top, so a short last page does not allocate a full one.
-func (d *RowDecoder) NewPage(bodyLen, pageSize int) *trace.Page {
+func (d *Decoder) NewPage(bodyLen, pageSize int) *msgtrace.Page {
 	if want := min(pageSize, bodyLen/256+1); cap(d.rows) < want {
-		d.rows = make([]trace.Row, 0, want)
+		d.rows = make([]msgtrace.Row, 0, want)
 	}
-	return &trace.Page{Rows: d.rows[:0]}
+	return &msgtrace.Page{Rows: d.rows[:0]}
 }
 
 // maxMalformedErrors bounds Page.MalformedErrors: the log needs examples,
@@ -352,10 +346,10 @@ const maxMalformedErrors = 5
 // DecodeRows decodes the array of rows at the scanner's position and
 // appends the good ones to page. next is the position of the first row and
 // is advanced past every row, good or not, so positions stay stable.
-func (d *RowDecoder) DecodeRows(s *Scanner, page *trace.Page, next *int64, verbose bool) error {
+func (d *Decoder) DecodeRows(s *Scanner, page *msgtrace.Page, next *int64, verbose bool) error {
 	more, err := s.BeginArray()
 	for more {
-		page.Rows = append(page.Rows, trace.Row{})
+		page.Rows = append(page.Rows, msgtrace.Row{})
 		row := &page.Rows[len(page.Rows)-1]
 		reason, err := d.DecodeRow(s, row, *next, verbose)
 		if err != nil {

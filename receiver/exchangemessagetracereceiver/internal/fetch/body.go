@@ -1,4 +1,4 @@
-package apiclient
+package fetch
 
 import (
 	"bytes"
@@ -7,7 +7,9 @@ import (
 	"io"
 	"sync"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/rowdecode"
 )
 
 // DefaultMaxBodyBytes caps one response body. A 5000-row page is about
@@ -51,10 +53,10 @@ func readBody(r io.Reader, contentLength, limit int64) (*bytes.Buffer, error) {
 // Microsoft's services answer now and then with a sign-in HTML page or a
 // cut-off body, and recover by themselves, so every case is transient.
 // service names the API in the message ("Microsoft Graph").
-func DiagnoseBody(service string, body []byte, cause error) *trace.APIError {
+func DiagnoseBody(service string, body []byte, cause error) *msgtrace.APIError {
 	trimmed := bytes.TrimSpace(body)
 	var msg string
-	var syn *SyntaxError
+	var syn *rowdecode.SyntaxError
 	switch {
 	case len(trimmed) == 0:
 		msg = fmt.Sprintf("%s returned an empty response instead of JSON; this is a known transient fault of the service and is retried", service)
@@ -67,9 +69,9 @@ func DiagnoseBody(service string, body []byte, cause error) *trace.APIError {
 	case errors.As(cause, &syn) && syn.EOF:
 		msg = fmt.Sprintf("%s returned a truncated JSON response (%d bytes, cut off at byte %d)", service, len(body), syn.Offset)
 	default:
-		msg = fmt.Sprintf("%s returned a response that is not valid JSON (%v); it begins %s", service, cause, Quote(string(trimmed[:min(len(trimmed), 80)])))
+		msg = fmt.Sprintf("%s returned a response that is not valid JSON (%v); it begins %s", service, cause, logsafe.Quote(string(trimmed[:min(len(trimmed), 80)])))
 	}
-	return &trace.APIError{Kind: trace.KindTransient, StatusCode: 200, Message: msg}
+	return &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: 200, Message: msg}
 }
 
 // HTMLTitle returns the text of the page's <title>, or "".
@@ -90,5 +92,5 @@ func HTMLTitle(page []byte) string {
 		return ""
 	}
 	title := string(bytes.Join(bytes.Fields(head[start:start+end]), []byte(" ")))
-	return truncate(title, 100)
+	return logsafe.Truncate(title, 100)
 }

@@ -1,4 +1,4 @@
-package apiclient
+package fetch
 
 import (
 	"bytes"
@@ -15,8 +15,9 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/throttle"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
 )
 
 // Response is an HTTP error response, handed to the API's Classifier.
@@ -34,14 +35,14 @@ type Response struct {
 // the kind and the operator message; the loop decides what to do with it:
 // KindThrottled pauses the budget and retries, KindTransient retries with
 // backoff, a 401 KindAuth is retried once, anything else is returned.
-type Classifier func(r *Response) *trace.APIError
+type Classifier func(r *Response) *msgtrace.APIError
 
 // PageDecoder decodes a 2xx body. An error means the body is not a page
 // (HTML, truncated): it is retried. The decoder must keep its own state
 // (row positions) unchanged when it fails. reqURL is the URL that was
 // requested, for resolving relative links.
 type PageDecoder interface {
-	Decode(body []byte, reqURL *url.URL) (*trace.Page, error)
+	Decode(body []byte, reqURL *url.URL) (*msgtrace.Page, error)
 }
 
 // Config is what the request loop needs.
@@ -95,7 +96,7 @@ const (
 
 // Run fetches first and every page after it, calling onPage for each in
 // order. firstIsLink says first is a saved nextLink rather than a query.
-func (l *Loop) Run(ctx context.Context, first string, firstIsLink bool, dec PageDecoder, onPage func(*trace.Page) error) error {
+func (l *Loop) Run(ctx context.Context, first string, firstIsLink bool, dec PageDecoder, onPage func(*msgtrace.Page) error) error {
 	u, isLink := first, firstIsLink
 	for {
 		page, release, err := l.Fetch(ctx, u, isLink, dec)
@@ -112,10 +113,10 @@ func (l *Loop) Run(ctx context.Context, first string, firstIsLink bool, dec Page
 			return nil
 		}
 		if !SameOrigin(next, l.cfg.Base) {
-			return &trace.APIError{
-				Kind: trace.KindBadRequest,
+			return &msgtrace.APIError{
+				Kind: msgtrace.KindBadRequest,
 				Message: fmt.Sprintf("%s returned a nextLink to another host (%s, expected %s); it is not followed so that the access token is not sent there",
-					l.cfg.Service, Quote(ShortURL(next)), l.cfg.Base.Host),
+					l.cfg.Service, logsafe.Quote(ShortURL(next)), l.cfg.Base.Host),
 			}
 		}
 		u, isLink = next, true
@@ -125,13 +126,13 @@ func (l *Loop) Run(ctx context.Context, first string, firstIsLink bool, dec Page
 // Fetch requests u until it yields a page or a failure that retrying will
 // not fix. release returns the body buffer to its pool: call it once the
 // page's rows (whose Raw aliases the buffer) are no longer used.
-func (l *Loop) Fetch(ctx context.Context, u string, isLink bool, dec PageDecoder) (*trace.Page, func(), error) {
+func (l *Loop) Fetch(ctx context.Context, u string, isLink bool, dec PageDecoder) (*msgtrace.Page, func(), error) {
 	var (
 		bo          *backoff.ExponentialBackOff
 		firstFail   time.Time
 		attempts    int
 		authRetried bool
-		last        *trace.APIError
+		last        *msgtrace.APIError
 	)
 	log := l.cfg.Logger.With(zap.String("request", ShortURL(u)))
 	for {
@@ -161,19 +162,19 @@ func (l *Loop) Fetch(ctx context.Context, u string, isLink bool, dec PageDecoder
 
 		var wait time.Duration
 		switch {
-		case apiErr.Kind == trace.KindThrottled && !fromTransport:
+		case apiErr.Kind == msgtrace.KindThrottled && !fromTransport:
 			// A 429 is not a failure of the range: the whole tenant waits
 			// for Retry-After, in full, and the same request goes again.
 			l.cfg.Budget.Pause(apiErr.RetryAfter)
 			log.Warn("Throttled by Microsoft; pausing every request of this tenant",
 				zap.Duration("retry_after", apiErr.RetryAfter), zap.String("error", apiErr.Error()))
 			continue
-		case apiErr.Kind == trace.KindAuth && apiErr.StatusCode == http.StatusUnauthorized && !authRetried:
+		case apiErr.Kind == msgtrace.KindAuth && apiErr.StatusCode == http.StatusUnauthorized && !authRetried:
 			// The token may have expired between issue and use: one retry.
 			authRetried = true
 			log.Warn("Access token refused; retrying once", zap.String("error", apiErr.Error()))
 			continue
-		case apiErr.Kind == trace.KindTransient || (apiErr.Kind == trace.KindThrottled && fromTransport):
+		case apiErr.Kind == msgtrace.KindTransient || (apiErr.Kind == msgtrace.KindThrottled && fromTransport):
 			if !l.cfg.Retry.Enabled {
 				return nil, nil, apiErr
 			}
@@ -221,12 +222,12 @@ func (l *Loop) newBackOff() *backoff.ExponentialBackOff {
 // classified failure (fromTransport when the client's transport, e.g. the
 // token source, produced it), or err when the context ended.
 func (l *Loop) attempt(ctx context.Context, u string, isLink bool, dec PageDecoder) (
-	page *trace.Page, buf *bytes.Buffer, apiErr *trace.APIError, fromTransport bool, err error,
+	page *msgtrace.Page, buf *bytes.Buffer, apiErr *msgtrace.APIError, fromTransport bool, err error,
 ) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, nil, &trace.APIError{Kind: trace.KindBadRequest,
-			Message: fmt.Sprintf("cannot build a request for %s", Quote(ShortURL(u))), Err: err}, false, nil
+		return nil, nil, &msgtrace.APIError{Kind: msgtrace.KindBadRequest,
+			Message: fmt.Sprintf("cannot build a request for %s", logsafe.Quote(ShortURL(u))), Err: err}, false, nil
 	}
 	req.Header.Set("Accept", "application/json")
 	for k, v := range l.cfg.Header {
@@ -237,7 +238,7 @@ func (l *Loop) attempt(ctx context.Context, u string, isLink bool, dec PageDecod
 		if ctx.Err() != nil {
 			return nil, nil, nil, false, ctx.Err()
 		}
-		var tokenErr *trace.APIError
+		var tokenErr *msgtrace.APIError
 		if errors.As(err, &tokenErr) {
 			return nil, nil, tokenErr, true, nil
 		}
@@ -252,10 +253,10 @@ func (l *Loop) attempt(ctx context.Context, u string, isLink bool, dec PageDecod
 			return nil, nil, nil, false, ctx.Err()
 		}
 		if errors.Is(err, errBodyTooLarge) {
-			return nil, nil, &trace.APIError{Kind: trace.KindTransient, StatusCode: resp.StatusCode,
+			return nil, nil, &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: resp.StatusCode,
 				Message: fmt.Sprintf("%s sent a response larger than %d MiB; lower the page size", l.cfg.Service, l.cfg.MaxBodyBytes>>20)}, false, nil
 		}
-		return nil, nil, &trace.APIError{Kind: trace.KindTransient, StatusCode: resp.StatusCode,
+		return nil, nil, &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: resp.StatusCode,
 			Message: fmt.Sprintf("connection to %s lost while reading the response (%d bytes received)", l.cfg.Service, n),
 			Err:     unwrapURLError(err)}, false, nil
 	}
@@ -280,14 +281,14 @@ func (l *Loop) attempt(ctx context.Context, u string, isLink bool, dec PageDecod
 	return page, buf, nil, false, nil
 }
 
-func (l *Loop) transportError(u *url.URL, err error) *trace.APIError {
+func (l *Loop) transportError(u *url.URL, err error) *msgtrace.APIError {
 	inner := unwrapURLError(err)
 	what := "request to %s (%s) failed"
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		what = "request to %s (%s) timed out"
 	}
-	return &trace.APIError{Kind: trace.KindTransient, Message: fmt.Sprintf(what, l.cfg.Service, u.Host), Err: inner}
+	return &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: fmt.Sprintf(what, l.cfg.Service, u.Host), Err: inner}
 }
 
 // unwrapURLError drops *url.Error's "Get <url>:" prefix: the URL is
@@ -301,7 +302,7 @@ func unwrapURLError(err error) error {
 }
 
 // gaveUp marks the last transient failure as final.
-func gaveUp(last *trace.APIError, attempts int, elapsed time.Duration) *trace.APIError {
+func gaveUp(last *msgtrace.APIError, attempts int, elapsed time.Duration) *msgtrace.APIError {
 	e := *last
 	e.Message = fmt.Sprintf("%s (gave up after %d attempts in %s)", last.Message, attempts, elapsed.Round(time.Millisecond))
 	return &e
@@ -309,7 +310,7 @@ func gaveUp(last *trace.APIError, attempts int, elapsed time.Duration) *trace.AP
 
 // stopped reports a context end, keeping the failure that was being
 // retried (if any) so that the caller can still see why.
-func stopped(ctxErr error, last *trace.APIError) error {
+func stopped(ctxErr error, last *msgtrace.APIError) error {
 	if last == nil {
 		return ctxErr
 	}

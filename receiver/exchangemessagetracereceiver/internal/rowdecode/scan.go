@@ -1,7 +1,8 @@
-package apiclient
+package rowdecode
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/bits"
 	"unicode/utf8"
@@ -410,3 +411,7 @@ func (s *Scanner) skip(depth int) error {
 		return err
 	}
 }
+
+// ErrNotObject tells the request loop that a body is not a JSON object, so that it
+// describes what came instead (HTML sign-in page, text, nothing).
+var ErrNotObject = errors.New("the body is not a JSON object")

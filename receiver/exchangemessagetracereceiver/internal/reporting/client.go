@@ -1,11 +1,12 @@
-// Package rws reads message trace rows from the legacy Office 365 Reporting
+// Package reporting reads message trace rows from the legacy Office 365 Reporting
 // Web Service (GET .../reporting.svc/MessageTrace), which Microsoft is
 // retiring but some tenants and clouds still depend on.
-package rws
+package reporting
 
 import (
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/apiclient"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/fetch"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/rowdecode"
 )
 
 // DefaultBaseURL is the service's endpoint in the global cloud.
@@ -26,26 +27,26 @@ const DefaultPageSize = 1000
 const MaxRowsPerQuery = 500000
 
 // Config configures a Client.
-type Config = apiclient.ClientConfig
+type Config = fetch.ClientConfig
 
-// Client implements trace.Source over the Reporting Web Service. Callers
+// Client implements msgtrace.Source over the Reporting Web Service. Callers
 // must keep each range small enough to hold fewer than MaxRowsPerQuery rows.
-type Client = apiclient.RangeClient
+type Client = fetch.RangeClient
 
 // api is what is the legacy report's own.
-var api = apiclient.API{
-	Kind:            trace.APIReporting,
+var api = fetch.API{
+	Kind:            msgtrace.APIReporting,
 	Service:         "The Reporting Web Service",
 	DefaultBaseURL:  DefaultBaseURL,
 	Path:            Path,
 	DefaultPageSize: DefaultPageSize,
-	Query: func(r trace.Range) string {
-		return "$filter=" + apiclient.QueryEscape("StartDate eq datetime'"+r.Start.UTC().Format(apiclient.ISOLayout)+
-			"' and EndDate eq datetime'"+r.End.UTC().Format(apiclient.ISOLayout)+"'") + "&$format=json"
+	Query: func(r msgtrace.Range) string {
+		return "$filter=" + fetch.QueryEscape("StartDate eq datetime'"+r.Start.UTC().Format(rowdecode.ISOLayout)+
+			"' and EndDate eq datetime'"+r.End.UTC().Format(rowdecode.ISOLayout)+"'") + "&$format=json"
 	},
-	NewDecoder: func(r trace.Range, pageSize int) apiclient.PageDecoder { return newPageDecoder(r, pageSize) },
+	NewDecoder: func(r msgtrace.Range, pageSize int) fetch.PageDecoder { return newPageDecoder(r, pageSize) },
 	Classify:   classifier,
 }
 
 // New returns a legacy report client.
-func New(cfg Config) *Client { return apiclient.NewRangeClient(api, cfg) }
+func New(cfg Config) *Client { return fetch.NewRangeClient(api, cfg) }

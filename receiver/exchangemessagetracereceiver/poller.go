@@ -16,7 +16,7 @@ import (
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/trace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/window"
 )
 
@@ -24,12 +24,12 @@ import (
 // page after the API refused its own nextLink (a known Graph defect).
 const maxSkipTokenRestarts = 3
 
-// collector runs the two passes over one Source: the live pass reads new
+// poller runs the two passes over one Source: the live pass reads new
 // time, the settling pass re-reads time once it is final. It is driven by
 // the receiver's poll loop, one poll at a time.
-type collector struct {
+type poller struct {
 	cfg       *Config
-	source    trace.Source
+	source    msgtrace.Source
 	store     *checkpoint.Store
 	mapper    *logmap.Mapper
 	next      consumer.Logs
@@ -53,21 +53,21 @@ type collector struct {
 // poll runs the live pass up to now - delay, then the settling pass when
 // enough settled time has accumulated (each range forgets the keys no later
 // range can meet as soon as it is delivered).
-func (c *collector) poll(ctx context.Context) error {
-	now := c.now()
-	c.initCursors(ctx, now)
+func (p *poller) poll(ctx context.Context) error {
+	now := p.now()
+	p.initCursors(ctx, now)
 
-	liveEnd := window.LiveEnd(now, c.cfg.Delay)
-	err := c.runPass(ctx, checkpoint.Live, liveEnd)
-	c.recordLag(ctx, liveEnd)
+	liveEnd := window.LiveEnd(now, p.cfg.Delay)
+	err := p.runPass(ctx, checkpoint.Live, liveEnd)
+	p.recordLag(ctx, liveEnd)
 	if err != nil {
 		return err
 	}
-	if c.cfg.Settle > 0 {
-		settle := c.store.Cursor(checkpoint.Settle)
-		end := window.SettleEnd(c.now(), c.cfg.Settle, c.store.Cursor(checkpoint.Live).At)
-		if settle.Range != nil || end.Sub(settle.At) >= window.SettleStep(c.cfg.Settle) {
-			return c.runPass(ctx, checkpoint.Settle, end)
+	if p.cfg.Settle > 0 {
+		settle := p.store.Cursor(checkpoint.Settle)
+		end := window.SettleEnd(p.now(), p.cfg.Settle, p.store.Cursor(checkpoint.Live).At)
+		if settle.Range != nil || end.Sub(settle.At) >= window.SettleStep(p.cfg.Settle) {
+			return p.runPass(ctx, checkpoint.Settle, end)
 		}
 	}
 	return nil
@@ -75,22 +75,22 @@ func (c *collector) poll(ctx context.Context) error {
 
 // initCursors places the cursors of a first run, and moves cursors that an
 // outage left behind Microsoft's retention edge.
-func (c *collector) initCursors(ctx context.Context, now time.Time) {
-	live, settle := c.store.Cursor(checkpoint.Live), c.store.Cursor(checkpoint.Settle)
+func (p *poller) initCursors(ctx context.Context, now time.Time) {
+	live, settle := p.store.Cursor(checkpoint.Live), p.store.Cursor(checkpoint.Settle)
 	if live.At.IsZero() && live.Range == nil {
-		start, clamped := window.InitialStart(now, c.cfg.InitialLookback)
+		start, clamped := window.InitialStart(now, p.cfg.InitialLookback)
 		if clamped {
-			c.logger.Warn("initial_lookback reaches past the 90 days Microsoft keeps; starting at the oldest time the API accepts",
-				zap.Duration("initial_lookback", c.cfg.InitialLookback), zap.Time("start", start))
+			p.logger.Warn("initial_lookback reaches past the 90 days Microsoft keeps; starting at the oldest time the API accepts",
+				zap.Duration("initial_lookback", p.cfg.InitialLookback), zap.Time("start", start))
 		}
 		live.At, settle.At = start, start
-		c.logger.Info("first run: collecting from initial_lookback", zap.Time("start", start))
-		c.save(ctx)
+		p.logger.Info("first run: collecting from initial_lookback", zap.Time("start", start))
+		p.save(ctx)
 		return
 	}
 	for _, cur := range []*checkpoint.Cursor{live, settle} {
 		if at, moved := window.ClampToRetention(cur.At, now); moved {
-			c.logger.Error("the cursor is older than the 90 days Microsoft keeps: rows before the new start are no longer available and are lost",
+			p.logger.Error("the cursor is older than the 90 days Microsoft keeps: rows before the new start are no longer available and are lost",
 				zap.Time("cursor", cur.At), zap.Time("new_start", at))
 			// A range in flight that starts before the edge would be refused by the API forever.
 			cur.At, cur.Range = at, nil
@@ -100,10 +100,10 @@ func (c *collector) initCursors(ctx context.Context, now time.Time) {
 
 // pruneBefore is the oldest time a range still to be read may start at:
 // keys of rows received before it can no longer match anything.
-func (c *collector) pruneBefore() time.Time {
-	oldest := c.store.Cursor(checkpoint.Live).At
-	if c.cfg.Settle > 0 {
-		if s := c.store.Cursor(checkpoint.Settle).At; s.Before(oldest) {
+func (p *poller) pruneBefore() time.Time {
+	oldest := p.store.Cursor(checkpoint.Live).At
+	if p.cfg.Settle > 0 {
+		if s := p.store.Cursor(checkpoint.Settle).At; s.Before(oldest) {
 			oldest = s
 		}
 	}
@@ -113,26 +113,26 @@ func (c *collector) pruneBefore() time.Time {
 // runPass reads the pass's ranges up to end, oldest first, resuming a range
 // left in flight. It stops at the first failure, with the cursor on the
 // last delivered page.
-func (c *collector) runPass(ctx context.Context, pass checkpoint.Pass, end time.Time) error {
-	cur := c.store.Cursor(pass)
+func (p *poller) runPass(ctx context.Context, pass checkpoint.Pass, end time.Time) error {
+	cur := p.store.Cursor(pass)
 	restarts := 0
 	for {
 		if cur.Range == nil {
-			ranges := window.Split(cur.At, end, c.cfg.maxWindow())
+			ranges := window.Split(cur.At, end, p.cfg.maxWindow())
 			if len(ranges) == 0 {
 				return nil
 			}
 			cur.Range = &checkpoint.InFlight{Start: ranges[0].Start, End: ranges[0].End}
-			c.rangeRows = 0
+			p.rangeRows = 0
 		}
-		r := trace.Range{Start: cur.Range.Start, End: cur.Range.End}
-		readAt := c.now()
-		err := c.source.FetchPages(ctx, r, cur.Range.NextLink, func(p *trace.Page) error {
-			return c.deliver(ctx, pass, r, readAt, p)
+		r := msgtrace.Range{Start: cur.Range.Start, End: cur.Range.End}
+		readAt := p.now()
+		err := p.source.FetchPages(ctx, r, cur.Range.NextLink, func(page *msgtrace.Page) error {
+			return p.deliver(ctx, pass, r, readAt, page)
 		})
-		if kind, ok := trace.KindOf(err); ok && kind == trace.KindBadSkipToken && restarts < maxSkipTokenRestarts {
+		if kind, ok := msgtrace.KindOf(err); ok && kind == msgtrace.KindBadSkipToken && restarts < maxSkipTokenRestarts {
 			restarts++
-			c.logger.Warn("the API refused its own next-page link; reading the range again from its first page (rows already delivered are skipped)",
+			p.logger.Warn("the API refused its own next-page link; reading the range again from its first page (rows already delivered are skipped)",
 				zap.String("pass", string(pass)), zap.Time("start", r.Start), zap.Time("end", r.End), zap.Error(err))
 			cur.Range.NextLink = ""
 			continue
@@ -141,14 +141,14 @@ func (c *collector) runPass(ctx context.Context, pass checkpoint.Pass, end time.
 			return err
 		}
 		if cur.Range != nil { // the source returned without a last page
-			c.finishRange(pass, r, readAt)
-			c.save(ctx)
+			p.finishRange(pass, r, readAt)
+			p.save(ctx)
 		}
 		restarts = 0
 		// Forget keys no later range can meet after every range, not once a
 		// poll: a backfill of weeks is one poll, and memory must stay bounded
 		// by a range, not by the backfill.
-		if err := c.store.Prune(ctx, c.pruneBefore()); err != nil {
+		if err := p.store.Prune(ctx, p.pruneBefore()); err != nil {
 			return err
 		}
 	}
@@ -157,24 +157,24 @@ func (c *collector) runPass(ctx context.Context, pass checkpoint.Pass, end time.
 // deliver filters one page through the emitted-row keys, sends what is new
 // to the pipeline and, only once the pipeline accepted it, records the
 // page's keys and the pass's position in one storage write.
-func (c *collector) deliver(ctx context.Context, pass checkpoint.Pass, r trace.Range, readAt time.Time, page *trace.Page) error {
+func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.Range, readAt time.Time, page *msgtrace.Page) error {
 	if page.Malformed > 0 {
-		c.telemetry.ReceiverExchangeMessageTraceRowsMalformed.Add(ctx, int64(page.Malformed))
-		c.logger.Warn("skipped malformed rows", zap.Int("rows", page.Malformed), zap.Errors("reasons", page.MalformedErrors))
+		p.telemetry.ReceiverExchangeMessageTraceRowsMalformed.Add(ctx, int64(page.Malformed))
+		p.logger.Warn("skipped malformed rows", zap.Int("rows", page.Malformed), zap.Errors("reasons", page.MalformedErrors))
 	}
-	txn := c.store.Keys.Begin()
+	txn := p.store.Keys.Begin()
 	// A page not committed (the pipeline refused it) must leave no keys,
 	// or its rows would be dropped as duplicates when it is read again.
 	defer txn.Discard()
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
-	c.resource.CopyTo(rl.Resource())
+	p.resource.CopyTo(rl.Resource())
 	sl := rl.ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(metadata.ScopeName)
 	records := sl.LogRecords()
 	records.EnsureCapacity(len(page.Rows))
-	observed := pcommon.NewTimestampFromTime(c.now())
-	api := c.source.API()
+	observed := pcommon.NewTimestampFromTime(p.now())
+	api := p.source.API()
 	duplicates := 0
 	for i := range page.Rows {
 		row := &page.Rows[i]
@@ -183,72 +183,72 @@ func (c *collector) deliver(ctx context.Context, pass checkpoint.Pass, r trace.R
 			duplicates++
 			continue
 		}
-		c.mapper.Append(records, row, api, observed, previous)
+		p.mapper.Append(records, row, api, observed, previous)
 	}
 	if duplicates > 0 {
-		c.telemetry.ReceiverExchangeMessageTraceRowsDeduplicated.Add(ctx, int64(duplicates))
+		p.telemetry.ReceiverExchangeMessageTraceRowsDeduplicated.Add(ctx, int64(duplicates))
 	}
 	if n := records.Len(); n > 0 {
-		obsCtx := c.obs.StartLogsOp(c.deliveryCtx)
-		err := c.next.ConsumeLogs(obsCtx, logs)
-		c.obs.EndLogsOp(obsCtx, metadata.Type.String(), n, err)
+		obsCtx := p.obs.StartLogsOp(p.deliveryCtx)
+		err := p.next.ConsumeLogs(obsCtx, logs)
+		p.obs.EndLogsOp(obsCtx, metadata.Type.String(), n, err)
 		if err != nil {
 			return fmt.Errorf("the pipeline refused %d rows (the cursor stays; the page is read again on the next attempt): %w", n, err)
 		}
-		c.telemetry.ReceiverExchangeMessageTraceRowsEmitted.Add(ctx, int64(n), metric.WithAttributes(attribute.String("pass", string(pass))))
-		c.rangeRows += n
+		p.telemetry.ReceiverExchangeMessageTraceRowsEmitted.Add(ctx, int64(n), metric.WithAttributes(attribute.String("pass", string(pass))))
+		p.rangeRows += n
 	}
-	cur := c.store.Cursor(pass)
+	cur := p.store.Cursor(pass)
 	cur.Range.Pages++
 	cur.Range.NextLink = page.NextLink
 	if page.NextLink == "" {
-		c.finishRange(pass, r, readAt)
+		p.finishRange(pass, r, readAt)
 	}
-	return c.store.CommitPage(c.deliveryCtx, txn)
+	return p.store.CommitPage(p.deliveryCtx, txn)
 }
 
 // finishRange moves the pass's cursor to the range end. A live range read
 // when it was already `settle` old needs no re-read: the settling cursor
 // follows it, so a backfill is not read twice.
-func (c *collector) finishRange(pass checkpoint.Pass, r trace.Range, readAt time.Time) {
-	cur := c.store.Cursor(pass)
+func (p *poller) finishRange(pass checkpoint.Pass, r msgtrace.Range, readAt time.Time) {
+	cur := p.store.Cursor(pass)
 	// While catching up (a backfill, or after an outage) each range is news
 	// for the operator; in steady state it is routine.
-	log := c.logger.Debug
-	if readAt.Sub(r.End) > c.cfg.Delay+c.cfg.PollInterval {
-		log = c.logger.Info
+	log := p.logger.Debug
+	if readAt.Sub(r.End) > p.cfg.Delay+p.cfg.PollInterval {
+		log = p.logger.Info
 	}
 	log("range collected", zap.String("pass", string(pass)), zap.Time("start", r.Start), zap.Time("end", r.End),
-		zap.Int("pages", cur.Range.Pages), zap.Int("rows_emitted", c.rangeRows), zap.Duration("behind", readAt.Sub(r.End).Truncate(time.Second)))
-	c.rangeRows = 0
+		zap.Int("pages", cur.Range.Pages), zap.Int("rows_emitted", p.rangeRows), zap.Duration("behind", readAt.Sub(r.End).Truncate(time.Second)))
+	p.rangeRows = 0
 	cur.At, cur.Range = r.End, nil
 	if pass != checkpoint.Live {
 		return
 	}
-	settle := c.store.Cursor(checkpoint.Settle)
+	settle := p.store.Cursor(checkpoint.Settle)
 	if settle.Range == nil && !settle.At.Before(r.Start) && settle.At.Before(r.End) &&
-		(c.cfg.Settle == 0 || readAt.Sub(r.End) >= c.cfg.Settle) {
+		(p.cfg.Settle == 0 || readAt.Sub(r.End) >= p.cfg.Settle) {
 		settle.At = r.End
 	}
 }
 
-func (c *collector) save(ctx context.Context) {
-	if err := c.store.Save(ctx); err != nil {
-		c.logger.Error("could not save the checkpoint", zap.Error(err))
+func (p *poller) save(ctx context.Context) {
+	if err := p.store.Save(ctx); err != nil {
+		p.logger.Error("could not save the checkpoint", zap.Error(err))
 	}
 }
 
 // recordLag reports how far the live cursor is behind now and behind the
 // newest time it may reach.
-func (c *collector) recordLag(ctx context.Context, liveEnd time.Time) {
-	at := c.store.Cursor(checkpoint.Live).At
-	c.telemetry.ReceiverExchangeMessageTraceCursorLag.Record(ctx, c.now().Sub(at).Seconds())
-	c.telemetry.ReceiverExchangeMessageTraceBacklog.Record(ctx, max(liveEnd.Sub(at), 0).Seconds())
+func (p *poller) recordLag(ctx context.Context, liveEnd time.Time) {
+	at := p.store.Cursor(checkpoint.Live).At
+	p.telemetry.ReceiverExchangeMessageTraceCursorLag.Record(ctx, p.now().Sub(at).Seconds())
+	p.telemetry.ReceiverExchangeMessageTraceBacklog.Record(ctx, max(liveEnd.Sub(at), 0).Seconds())
 }
 
 // isOperatorError tells failures that need the operator (credentials,
 // permissions) from those that heal by themselves.
 func isOperatorError(err error) bool {
-	kind, ok := trace.KindOf(err)
-	return ok && (kind == trace.KindAuth || kind == trace.KindPermission || kind == trace.KindBadRequest)
+	kind, ok := msgtrace.KindOf(err)
+	return ok && (kind == msgtrace.KindAuth || kind == msgtrace.KindPermission || kind == msgtrace.KindBadRequest)
 }
