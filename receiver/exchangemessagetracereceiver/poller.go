@@ -7,16 +7,15 @@ import (
 
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/window"
 )
 
@@ -31,12 +30,11 @@ type poller struct {
 	cfg       *Config
 	source    msgtrace.Source
 	store     *checkpoint.Store
-	mapper    *logmap.Mapper
+	pages     *pagelogs.Builder
 	next      consumer.Logs
 	obs       *receiverhelper.ObsReport
 	telemetry *metadata.TelemetryBuilder
 	logger    *zap.Logger
-	resource  pcommon.Resource
 	now       func() time.Time
 
 	// deliveryCtx carries a page through the pipeline and into storage. It
@@ -166,29 +164,11 @@ func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.R
 	// A page not committed (the pipeline refused it) must leave no keys,
 	// or its rows would be dropped as duplicates when it is read again.
 	defer txn.Discard()
-	logs := plog.NewLogs()
-	rl := logs.ResourceLogs().AppendEmpty()
-	p.resource.CopyTo(rl.Resource())
-	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(metadata.ScopeName)
-	records := sl.LogRecords()
-	records.EnsureCapacity(len(page.Rows))
-	observed := pcommon.NewTimestampFromTime(p.now())
-	api := p.source.API()
-	duplicates := 0
-	for i := range page.Rows {
-		row := &page.Rows[i]
-		emit, previous := txn.Admit(row)
-		if !emit {
-			duplicates++
-			continue
-		}
-		p.mapper.Append(records, row, api, observed, previous)
-	}
+	logs, duplicates := p.pages.Build(txn, page, pcommon.NewTimestampFromTime(p.now()))
 	if duplicates > 0 {
 		p.telemetry.ReceiverExchangeMessageTraceRowsDeduplicated.Add(ctx, int64(duplicates))
 	}
-	if n := records.Len(); n > 0 {
+	if n := logs.LogRecordCount(); n > 0 {
 		obsCtx := p.obs.StartLogsOp(p.deliveryCtx)
 		err := p.next.ConsumeLogs(obsCtx, logs)
 		p.obs.EndLogsOp(obsCtx, metadata.Type.String(), n, err)
@@ -244,11 +224,4 @@ func (p *poller) recordLag(ctx context.Context, liveEnd time.Time) {
 	at := p.store.Cursor(checkpoint.Live).At
 	p.telemetry.ReceiverExchangeMessageTraceCursorLag.Record(ctx, p.now().Sub(at).Seconds())
 	p.telemetry.ReceiverExchangeMessageTraceBacklog.Record(ctx, max(liveEnd.Sub(at), 0).Seconds())
-}
-
-// isOperatorError tells failures that need the operator (credentials,
-// permissions) from those that heal by themselves.
-func isOperatorError(err error) bool {
-	kind, ok := msgtrace.KindOf(err)
-	return ok && (kind == msgtrace.KindAuth || kind == msgtrace.KindPermission || kind == msgtrace.KindBadRequest)
 }

@@ -3,39 +3,50 @@ package exchangemessagetracereceiver
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
-	"go.uber.org/zap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 )
 
-// messageTraceReceiver wires the parts together: HTTP client and token
-// source, API client, checkpoint, mapper, and the poll loop.
+// messageTraceReceiver is the component's lifecycle: Start wires the parts
+// (storage, checkpoint, HTTP and token client, API client, page builder)
+// into a poller and runs it on its own goroutine; Shutdown stops it.
 type messageTraceReceiver struct {
 	cfg      *Config
 	settings receiver.Settings
 	next     consumer.Logs
 	obs      *receiverhelper.ObsReport
+	// newTicker makes the poll ticker; tests inject one they fire by hand.
+	newTicker func(time.Duration) ticker
 
 	telemetry      *metadata.TelemetryBuilder
-	storage        storageCloser
+	storage        storage.Client
 	http           *http.Client
 	cancel         context.CancelFunc
 	cancelDelivery context.CancelFunc
 	wg             sync.WaitGroup
 }
+
+// ticker is the part of *time.Ticker the poll loop uses.
+type ticker interface {
+	C() <-chan time.Time
+	Stop()
+}
+
+type wallTicker struct{ *time.Ticker }
+
+func (t wallTicker) C() <-chan time.Time { return t.Ticker.C }
+
+func newWallTicker(d time.Duration) ticker { return wallTicker{time.NewTicker(d)} }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*messageTraceReceiver, error) {
 	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
@@ -46,49 +57,14 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*messa
 	if err != nil {
 		return nil, err
 	}
-	return &messageTraceReceiver{cfg: cfg, settings: set, next: next, obs: obs}, nil
+	return &messageTraceReceiver{cfg: cfg, settings: set, next: next, obs: obs, newTicker: newWallTicker}, nil
 }
 
 func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) error {
-	logger := r.settings.Logger
-	tel, err := metadata.NewTelemetryBuilder(r.settings.TelemetrySettings)
+	p, err := r.newPoller(ctx, host)
 	if err != nil {
 		return err
 	}
-	r.telemetry = tel
-
-	client, err := openStorage(ctx, host, r.cfg.StorageID, r.settings.ID, logger)
-	if err != nil {
-		return err
-	}
-	r.storage = client
-	store, err := checkpoint.Open(ctx, client, checkpointPrefix(r.cfg))
-	if err != nil {
-		return err
-	}
-
-	httpClient, err := r.buildHTTPClient(ctx, host, client)
-	if err != nil {
-		return err
-	}
-	r.http = httpClient
-	source := newSource(r.cfg, httpClient, openBudget(r.cfg, store), tel, logger)
-
-	fieldNames, _ := logmap.ParseFieldNames(r.cfg.FieldNames)
-	bodyFormat, _ := logmap.ParseBodyFormat(r.cfg.BodyFormat)
-	p := &poller{
-		cfg:       r.cfg,
-		source:    source,
-		store:     store,
-		mapper:    logmap.New(logmap.Options{FieldNames: fieldNames, BodyFormat: bodyFormat, Organization: r.cfg.Organization}),
-		next:      r.next,
-		obs:       r.obs,
-		telemetry: tel,
-		logger:    logger,
-		resource:  newResource(r.cfg),
-		now:       time.Now,
-	}
-
 	// Never keep Start's context: it ends when Start returns.
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -101,10 +77,48 @@ func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) e
 	return nil
 }
 
+// newPoller opens what the poller needs, keeping on r what Shutdown closes.
+func (r *messageTraceReceiver) newPoller(ctx context.Context, host component.Host) (*poller, error) {
+	logger := r.settings.Logger
+	tel, err := metadata.NewTelemetryBuilder(r.settings.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	r.telemetry = tel
+
+	client, err := openStorage(ctx, host, r.cfg.StorageID, r.settings.ID, logger)
+	if err != nil {
+		return nil, err
+	}
+	r.storage = client
+	store, err := checkpoint.Open(ctx, client, checkpointPrefix(r.cfg))
+	if err != nil {
+		return nil, err
+	}
+
+	httpClient, err := r.buildHTTPClient(ctx, host, client)
+	if err != nil {
+		return nil, err
+	}
+	r.http = httpClient
+	source := newSource(r.cfg, httpClient, openBudget(r.cfg, store), tel, logger)
+	return &poller{
+		cfg:       r.cfg,
+		source:    source,
+		store:     store,
+		pages:     newPageBuilder(r.cfg, source.API()),
+		next:      r.next,
+		obs:       r.obs,
+		telemetry: tel,
+		logger:    logger,
+		now:       time.Now,
+	}, nil
+}
+
 // run polls once at start, then every poll_interval, until Shutdown.
 func (r *messageTraceReceiver) run(ctx context.Context, host component.Host, p *poller) {
-	ticker := time.NewTicker(r.cfg.PollInterval)
-	defer ticker.Stop()
+	tick := r.newTicker(r.cfg.PollInterval)
+	defer tick.Stop()
 	health := statusReporter{host: host, logger: r.settings.Logger}
 	for {
 		err := p.poll(ctx)
@@ -121,7 +135,7 @@ func (r *messageTraceReceiver) run(ctx context.Context, host component.Host, p *
 		select {
 		case <-ctx.Done():
 			return
-		case <-ticker.C:
+		case <-tick.C():
 		}
 	}
 }
@@ -153,50 +167,4 @@ func (r *messageTraceReceiver) Shutdown(ctx context.Context) error {
 		r.telemetry.Shutdown()
 	}
 	return errors.Join(errs...)
-}
-
-// statusReporter turns poll outcomes into component status events, once per
-// change, and logs failures with what the operator should do.
-type statusReporter struct {
-	host   component.Host
-	logger *zap.Logger
-	failed bool
-	last   string
-}
-
-func (s *statusReporter) report(err error) {
-	if err == nil {
-		if s.failed || s.last == "" {
-			componentstatus.ReportStatus(s.host, componentstatus.NewEvent(componentstatus.StatusOK))
-			if s.failed {
-				s.logger.Info("message trace collection recovered")
-			}
-		}
-		s.failed, s.last = false, "ok"
-		return
-	}
-	if isOperatorError(err) {
-		s.logger.Error("message trace collection needs attention; retrying every poll_interval", zap.Error(err))
-	} else {
-		s.logger.Warn("message trace poll failed; the cursor did not move and the next poll resumes where it stopped", zap.Error(err))
-	}
-	componentstatus.ReportStatus(s.host, componentstatus.NewRecoverableErrorEvent(err))
-	s.failed, s.last = true, err.Error()
-}
-
-// newResource describes where the rows come from.
-func newResource(cfg *Config) pcommon.Resource {
-	res := pcommon.NewResource()
-	attrs := res.Attributes()
-	attrs.PutStr("cloud.provider", "azure")
-	attrs.PutStr("microsoft.tenant.id", cfg.TenantID)
-	attrs.PutStr("exchange.message_trace.api", cfg.API)
-	return res
-}
-
-// checkpointPrefix keeps the state of each tenant and API apart, so that a
-// storage extension shared by several receivers, or a config switched to
-// another API, never mixes cursors.
-func checkpointPrefix(cfg *Config) string {
-	return fmt.Sprintf("v1/%s/%s", cfg.API, cfg.TenantID)
 }

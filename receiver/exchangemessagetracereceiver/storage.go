@@ -9,8 +9,6 @@ import (
 	"go.uber.org/zap"
 )
 
-type storageCloser = storage.Client
-
 // openStorage returns the storage extension's client for this receiver, or
 // a client that keeps nothing when no `storage` is configured.
 func openStorage(ctx context.Context, host component.Host, id *component.ID, self component.ID, logger *zap.Logger) (storage.Client, error) {
@@ -31,4 +29,11 @@ func openStorage(ctx context.Context, host component.Host, id *component.ID, sel
 		return nil, fmt.Errorf("storage: opening extension %q: %w", id, err)
 	}
 	return client, nil
+}
+
+// checkpointPrefix keeps the state of each tenant and API apart, so that a
+// storage extension shared by several receivers, or a config switched to
+// another API, never mixes cursors.
+func checkpointPrefix(cfg *Config) string {
+	return fmt.Sprintf("v1/%s/%s", cfg.API, cfg.TenantID)
 }

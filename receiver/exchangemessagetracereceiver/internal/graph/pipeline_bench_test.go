@@ -12,9 +12,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/benchutil"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/benchutil/benchpipeline"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
 )
 
 // BenchmarkPipeline is what the receiver does with one Graph page, in
@@ -31,16 +33,14 @@ func BenchmarkPipeline(b *testing.B) {
 		body := benchPage(n)
 		for _, format := range []logmap.BodyFormat{logmap.BodyJSON, logmap.BodyMap} {
 			b.Run(fmt.Sprintf("rows=%d/stage=all/body=%s", n, format), func(b *testing.B) {
-				m := logmap.New(logmap.Options{BodyFormat: format})
-				res := benchResource()
+				pages := &pagelogs.Builder{Mapper: logmap.New(logmap.Options{BodyFormat: format}), Resource: pagelogs.NewResource("6babcaad-604b-40ac-a9d7-9fd97c0b779f", "graph"), API: msgtrace.APIGraph}
 				benchutil.MeasureRows(b, n, func() {
 					d := newPageDecoder(testRange, MaxPageSize)
 					page, err := d.Decode(body, nil)
 					if err != nil {
 						b.Fatal(err)
 					}
-					store, _ := checkpoint.Open(context.Background(), storage.NewNopClient(), "bench")
-					if got := deliverPage(store, m, res, page, msgtrace.APIGraph); got != n {
+					if got := benchpipeline.DeliverPage(pages, page); got != n {
 						b.Fatalf("emitted %d rows, want %d", got, n)
 					}
 				})
@@ -90,33 +90,4 @@ func BenchmarkPipeline(b *testing.B) {
 			})
 		})
 	}
-}
-
-// deliverPage is the receiver's deliver (collect.go) without telemetry.
-func deliverPage(store *checkpoint.Store, m *logmap.Mapper, res pcommon.Resource, page *msgtrace.Page, api msgtrace.API) int {
-	txn := store.Keys.Begin()
-	logs := plog.NewLogs()
-	rl := logs.ResourceLogs().AppendEmpty()
-	res.CopyTo(rl.Resource())
-	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName("github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver")
-	records := sl.LogRecords()
-	records.EnsureCapacity(len(page.Rows))
-	observed := pcommon.NewTimestampFromTime(time.Now())
-	for i := range page.Rows {
-		row := &page.Rows[i]
-		if emit, previous := txn.Admit(row); emit {
-			m.Append(records, row, api, observed, previous)
-		}
-	}
-	_ = store.CommitPage(context.Background(), txn)
-	return records.Len()
-}
-
-func benchResource() pcommon.Resource {
-	res := pcommon.NewResource()
-	res.Attributes().PutStr("cloud.provider", "azure")
-	res.Attributes().PutStr("microsoft.tenant.id", "6babcaad-604b-40ac-a9d7-9fd97c0b779f")
-	res.Attributes().PutStr("exchange.message_trace.api", "graph")
-	return res
 }

@@ -1,7 +1,6 @@
 package reporting
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -9,14 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/extension/xextension/storage"
-	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
-
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/benchutil"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/benchutil/benchpipeline"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
 )
 
 // legacyBenchPage builds a realistic minimal-OData legacy page of n rows
@@ -70,22 +66,21 @@ type legacyPlainPage struct {
 // process: decode, dedup (fresh key set per page), map, commit the keys to a
 // no-op storage client; beside it encoding/json into plain structs.
 //
-//	go test ./receiver/exchangemessagetracereceiver/internal/rws/ -run XXX -bench Pipeline -benchmem -count 6
+//	go test ./receiver/exchangemessagetracereceiver/internal/reporting/ -run XXX -bench Pipeline -benchmem -count 6
 func BenchmarkPipeline(b *testing.B) {
 	reqURL, _ := url.Parse("https://reports.office365.com/ecp/reportingwebservice/reporting.svc/MessageTrace?$format=json")
 	for _, n := range []int{1000, 5000} {
 		body := legacyBenchPage(n)
 		for _, format := range []logmap.BodyFormat{logmap.BodyJSON, logmap.BodyMap} {
 			b.Run(fmt.Sprintf("rows=%d/stage=all/body=%s", n, format), func(b *testing.B) {
-				m := logmap.New(logmap.Options{BodyFormat: format})
+				pages := &pagelogs.Builder{Mapper: logmap.New(logmap.Options{BodyFormat: format}), Resource: pagelogs.NewResource("6babcaad-604b-40ac-a9d7-9fd97c0b779f", "reporting"), API: msgtrace.APIReporting}
 				benchutil.MeasureRows(b, n, func() {
 					d := newPageDecoder(testRange, 5000)
 					page, err := d.Decode(body, reqURL)
 					if err != nil {
 						b.Fatal(err)
 					}
-					store, _ := checkpoint.Open(context.Background(), storage.NewNopClient(), "bench")
-					if got := deliverPage(store, m, page); got != n {
+					if got := benchpipeline.DeliverPage(pages, page); got != n {
 						b.Fatalf("emitted %d rows, want %d", got, n)
 					}
 				})
@@ -108,24 +103,4 @@ func BenchmarkPipeline(b *testing.B) {
 			})
 		})
 	}
-}
-
-// deliverPage is the receiver's deliver (collect.go) without telemetry.
-func deliverPage(store *checkpoint.Store, m *logmap.Mapper, page *msgtrace.Page) int {
-	txn := store.Keys.Begin()
-	logs := plog.NewLogs()
-	rl := logs.ResourceLogs().AppendEmpty()
-	rl.Resource().Attributes().PutStr("cloud.provider", "azure")
-	rl.Resource().Attributes().PutStr("exchange.message_trace.api", "reporting")
-	records := rl.ScopeLogs().AppendEmpty().LogRecords()
-	records.EnsureCapacity(len(page.Rows))
-	observed := pcommon.NewTimestampFromTime(time.Now())
-	for i := range page.Rows {
-		row := &page.Rows[i]
-		if emit, previous := txn.Admit(row); emit {
-			m.Append(records, row, msgtrace.APIReporting, observed, previous)
-		}
-	}
-	_ = store.CommitPage(context.Background(), txn)
-	return records.Len()
 }

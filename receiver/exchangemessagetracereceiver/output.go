@@ -1,0 +1,19 @@
+package exchangemessagetracereceiver
+
+import (
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
+)
+
+// newPageBuilder maps the rows of api's pages under the tenant's resource,
+// with the record shape the config asks for.
+func newPageBuilder(cfg *Config, api msgtrace.API) *pagelogs.Builder {
+	fieldNames, _ := logmap.ParseFieldNames(cfg.FieldNames)
+	bodyFormat, _ := logmap.ParseBodyFormat(cfg.BodyFormat)
+	return &pagelogs.Builder{
+		Mapper:   logmap.New(logmap.Options{FieldNames: fieldNames, BodyFormat: bodyFormat, Organization: cfg.Organization}),
+		Resource: pagelogs.NewResource(cfg.TenantID, cfg.API),
+		API:      api,
+	}
+}
