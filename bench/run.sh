@@ -43,7 +43,7 @@ benchstat() { go tool -modfile=bench/tools/go.mod benchstat "$@"; }
 
 if [ "${BENCH_INPROC:-1}" != 0 ]; then
   echo "== in-process: decode + dedup + map of Graph and legacy pages (count $COUNT)"
-  for pkg in graph rws; do
+  for pkg in graph reporting; do
     go test -run '^$' -bench 'Pipeline' -benchmem -count "$COUNT" "$RECV/$pkg/" | tee "$OUT/inproc-$pkg.txt"
     benchstat "$OUT/inproc-$pkg.txt" | tee "$OUT/inproc-$pkg.benchstat.txt"
   done
@@ -64,5 +64,5 @@ echo "== whole binary (runs $RUNS, sections $SECTIONS)"
 if [ "${BENCH_INPROC:-1}" != 0 ]; then
   echo
   echo "== in-process summary (benchstat medians; see $OUT/inproc-*.benchstat.txt)"
-  cat "$OUT/inproc-graph.benchstat.txt" "$OUT/inproc-rws.benchstat.txt" | grep -E 'rows/cpu-s|allocs/row|stage=(all|encoding_json_floor)' | head -60
+  cat "$OUT/inproc-graph.benchstat.txt" "$OUT/inproc-reporting.benchstat.txt" | grep -E 'rows/cpu-s|allocs/row|stage=(all|encoding_json_floor)' | head -60
 fi
