@@ -119,4 +119,3 @@ func requireAllRows(t *testing.T, sim *simulator.Simulator, sink *consumertest.L
 	assert.Zero(t, duplicated, "rows duplicated")
 	return len(truth)
 }
-
