@@ -157,12 +157,13 @@ type endpoints struct {
 	Legacy    string `json:"legacy"`
 	Authority string `json:"authority"`
 	Admin     string `json:"admin"`
+	Sumo      string `json:"sumo,omitempty"`
+	SumoAdmin string `json:"sumo_admin,omitempty"`
+
 	// IdentityEndpoint and IdentityHeader are App Service's managed identity
 	// variables (IDENTITY_ENDPOINT, IDENTITY_HEADER) for this simulator.
 	IdentityEndpoint string `json:"identity_endpoint"`
 	IdentityHeader   string `json:"identity_header"`
-	Sumo             string `json:"sumo,omitempty"`
-	SumoAdmin        string `json:"sumo_admin,omitempty"`
 }
 
 func serve(ctx context.Context, c fileConfig, out io.Writer) error {
