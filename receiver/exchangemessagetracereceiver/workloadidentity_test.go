@@ -99,7 +99,7 @@ func TestWorkloadIdentityWithoutTokenFileNamesTheKey(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sim := startSimulator(t, fixedTenant(100, 1))
 			tt.env(t)
-			err, logs := startErr(t, workloadIdentityConfig(sim))
+			logs, err := startErr(t, workloadIdentityConfig(sim))
 			require.Error(t, err)
 			t.Logf("error: %v", err)
 			assert.Contains(t, err.Error(), "workload_identity.federated_token_file")
@@ -112,7 +112,7 @@ func TestWorkloadIdentityWithoutTokenFileNamesTheKey(t *testing.T) {
 
 // startErr starts a receiver for cfg and returns why it cannot work: the
 // error of Start, or else the first recoverable error status it reports.
-func startErr(t *testing.T, cfg *Config) (error, *observer.ObservedLogs) {
+func startErr(t *testing.T, cfg *Config) (*observer.ObservedLogs, error) {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	core, logs := observer.New(zapcore.DebugLevel)
@@ -124,11 +124,11 @@ func startErr(t *testing.T, cfg *Config) (error, *observer.ObservedLogs) {
 	host := newTestHost()
 	t.Cleanup(func() { assert.NoError(t, rcv.Shutdown(context.Background())) })
 	if err := rcv.Start(context.Background(), host); err != nil {
-		return err, logs
+		return logs, err
 	}
 	require.Eventually(t, func() bool {
 		ev := host.lastEvent()
 		return ev != nil && ev.Status() == componentstatus.StatusRecoverableError
 	}, 30*time.Second, 20*time.Millisecond)
-	return host.lastEvent().Err(), logs
+	return logs, host.lastEvent().Err()
 }
