@@ -74,13 +74,11 @@ func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) e
 	r.http = httpClient
 	source := newSource(r.cfg, httpClient, openBudget(r.cfg, store), tel, logger)
 
-	fieldNames, _ := logmap.ParseFieldNames(r.cfg.FieldNames)
-	bodyFormat, _ := logmap.ParseBodyFormat(r.cfg.BodyFormat)
 	p := &poller{
 		cfg:       r.cfg,
 		source:    source,
 		store:     store,
-		mapper:    logmap.New(logmap.Options{FieldNames: fieldNames, BodyFormat: bodyFormat, Organization: r.cfg.Organization}),
+		mapper:    logmap.New(logmap.Options{FieldNames: r.cfg.FieldNames, BodyFormat: r.cfg.BodyFormat, Organization: r.cfg.Organization}),
 		next:      r.next,
 		obs:       r.obs,
 		telemetry: tel,
@@ -190,7 +188,7 @@ func newResource(cfg *Config) pcommon.Resource {
 	attrs := res.Attributes()
 	attrs.PutStr("cloud.provider", "azure")
 	attrs.PutStr("microsoft.tenant.id", cfg.TenantID)
-	attrs.PutStr("exchange.message_trace.api", cfg.API)
+	attrs.PutStr("exchange.message_trace.api", cfg.API.String())
 	return res
 }
 

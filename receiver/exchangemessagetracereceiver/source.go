@@ -127,13 +127,13 @@ func (r *messageTraceReceiver) buildHTTPClient(ctx context.Context, host compone
 		Store:               store,
 		Logger:              r.settings.Logger,
 	}
-	if cfg.ManagedIdentity != nil {
+	if mi := cfg.ManagedIdentity.Get(); mi != nil {
 		settings.ManagedIdentity = true
-		settings.ManagedIdentityClientID = cfg.ManagedIdentity.ClientID
+		settings.ManagedIdentityClientID = mi.ClientID
 	}
-	if cfg.WorkloadIdentity != nil {
+	if wi := cfg.WorkloadIdentity.Get(); wi != nil {
 		settings.WorkloadIdentity = true
-		settings.FederatedTokenFile = cfg.WorkloadIdentity.FederatedTokenFile
+		settings.FederatedTokenFile = wi.FederatedTokenFile
 		if settings.FederatedTokenFile == "" {
 			settings.FederatedTokenFile = os.Getenv("AZURE_FEDERATED_TOKEN_FILE")
 		}
