@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/confmap/xconfmap"
 	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 
@@ -279,4 +280,34 @@ func (m *mapStore) Set(_ context.Context, key string, value []byte) error {
 	defer m.mu.Unlock()
 	m.data[key] = value
 	return nil
+}
+
+// TestReadmeDocumentsEveryKey: the README's configuration table has a row
+// for every key of the receiver's own (the HTTP client's are one row,
+// linking confighttp, but for endpoint and timeout).
+func TestReadmeDocumentsEveryKey(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	documented := map[string]bool{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cell := strings.Split(line, "|")[1]
+		for _, m := range regexp.MustCompile("`([a-z0-9_.]+)`").FindAllStringSubmatch(cell, -1) {
+			documented[m[1]] = true
+		}
+	}
+	httpKeys := map[string]bool{}
+	addKeys(reflect.TypeFor[confighttp.ClientConfig](), "", httpKeys)
+	keys := configKeys()
+	for key := range keys {
+		if httpKeys[key] && key != "endpoint" && key != "timeout" {
+			continue
+		}
+		if hasSubKeys(key, keys) && key != "managed_identity" && key != "workload_identity" {
+			continue // a section: its keys have rows
+		}
+		assert.True(t, documented[key], "README.md's configuration table has no row for %q", key)
+	}
 }
