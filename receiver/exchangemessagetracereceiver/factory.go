@@ -6,10 +6,12 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 )
 
@@ -36,8 +38,13 @@ func createDefaultConfig() component.Config {
 		PageSize:         maxPageSize,
 		MaxRequestsPer5m: 80,
 		RetryOnFailure:   configretry.NewDefaultBackOffConfig(),
-		FieldNames:       "api",
-		BodyFormat:       "map",
+		FieldNames:       logmap.FieldNamesAPI,
+		BodyFormat:       logmap.BodyMap,
+		// Default, not None: the key alone (`managed_identity:` or
+		// `managed_identity: {}`) turns the credential on, as the key with
+		// a client_id does.
+		ManagedIdentity:  configoptional.Default(ManagedIdentityConfig{}),
+		WorkloadIdentity: configoptional.Default(WorkloadIdentityConfig{}),
 	}
 }
 

@@ -58,13 +58,13 @@ func tokenSettings(cfg *Config, tokenHTTP *http.Client, store storage.Client, lo
 		Store:               store,
 		Logger:              logger,
 	}
-	if cfg.ManagedIdentity != nil {
+	if mi := cfg.ManagedIdentity.Get(); mi != nil {
 		settings.ManagedIdentity = true
-		settings.ManagedIdentityClientID = cfg.ManagedIdentity.ClientID
+		settings.ManagedIdentityClientID = mi.ClientID
 	}
-	if cfg.WorkloadIdentity != nil {
+	if wi := cfg.WorkloadIdentity.Get(); wi != nil {
 		settings.WorkloadIdentity = true
-		settings.FederatedTokenFile = cfg.WorkloadIdentity.FederatedTokenFile
+		settings.FederatedTokenFile = wi.FederatedTokenFile
 		if settings.FederatedTokenFile == "" {
 			settings.FederatedTokenFile = os.Getenv("AZURE_FEDERATED_TOKEN_FILE")
 		}

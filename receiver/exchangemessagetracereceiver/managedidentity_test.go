@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
@@ -43,7 +44,7 @@ func appServiceEnv(t *testing.T, sim *simulator.Simulator) {
 func managedIdentityConfig(sim *simulator.Simulator, clientID string) *Config {
 	cfg := simConfig(sim)
 	cfg.ClientID, cfg.ClientSecret = "", ""
-	cfg.ManagedIdentity = &ManagedIdentityConfig{ClientID: clientID}
+	cfg.ManagedIdentity = configoptional.Some(ManagedIdentityConfig{ClientID: clientID})
 	cfg.InitialLookback = 2 * 24 * time.Hour
 	return cfg
 }

@@ -9,11 +9,9 @@ import (
 // newPageBuilder maps the rows of api's pages under the tenant's resource,
 // with the record shape the config asks for.
 func newPageBuilder(cfg *Config, api msgtrace.API) *pagelogs.Builder {
-	fieldNames, _ := logmap.ParseFieldNames(cfg.FieldNames)
-	bodyFormat, _ := logmap.ParseBodyFormat(cfg.BodyFormat)
 	return &pagelogs.Builder{
-		Mapper:   logmap.New(logmap.Options{FieldNames: fieldNames, BodyFormat: bodyFormat, Organization: cfg.Organization}),
-		Resource: pagelogs.NewResource(cfg.TenantID, cfg.API),
+		Mapper:   logmap.New(logmap.Options{FieldNames: cfg.FieldNames, BodyFormat: cfg.BodyFormat, Organization: cfg.Organization}),
+		Resource: pagelogs.NewResource(cfg.TenantID, cfg.API.String()),
 		API:      api,
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
@@ -61,7 +62,7 @@ func federatedCluster(t *testing.T, sim *simulator.Simulator) (path, token strin
 func workloadIdentityConfig(sim *simulator.Simulator) *Config {
 	cfg := simConfig(sim)
 	cfg.ClientSecret = ""
-	cfg.WorkloadIdentity = &WorkloadIdentityConfig{}
+	cfg.WorkloadIdentity = configoptional.Some(WorkloadIdentityConfig{})
 	cfg.InitialLookback = 2 * 24 * time.Hour
 	return cfg
 }

@@ -80,7 +80,7 @@ func NewTokenSource(s Settings) (TokenSource, error) {
 	case s.ClientSecret != "":
 		return newSecretSource(s)
 	}
-	return nil, errors.New("auth: no credential configured: set client_secret, certificate_path, managed_identity, workload_identity or authorization_code")
+	return nil, errors.New("auth: no credential configured: set client_secret, certificate.path, managed_identity or workload_identity (authorization_code also needs client_secret or certificate.path)")
 }
 
 func (s Settings) withDefaults() (Settings, error) {
