@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -61,6 +62,7 @@ func tokenSettings(cfg *Config, tokenHTTP *http.Client, store storage.Client, lo
 	if mi := cfg.ManagedIdentity.Get(); mi != nil {
 		settings.ManagedIdentity = true
 		settings.ManagedIdentityClientID = mi.ClientID
+		settings.HTTPClient = directClient(tokenHTTP.Timeout)
 	}
 	if wi := cfg.WorkloadIdentity.Get(); wi != nil {
 		settings.WorkloadIdentity = true
@@ -70,4 +72,14 @@ func tokenSettings(cfg *Config, tokenHTTP *http.Client, store storage.Client, lo
 		}
 	}
 	return settings
+}
+
+// directClient reaches the managed identity endpoint, which is on the host
+// itself (App Service's IDENTITY_ENDPOINT on loopback, IMDS on a link-local
+// address): never through proxy_url, which cannot reach either, and over
+// plain HTTP, so the API's TLS settings do not apply.
+func directClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	return &http.Client{Transport: t, Timeout: timeout}
 }
