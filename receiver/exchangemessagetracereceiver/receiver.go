@@ -27,6 +27,8 @@ type messageTraceReceiver struct {
 	obs      *receiverhelper.ObsReport
 	// newTicker makes the poll ticker; tests inject one they fire by hand.
 	newTicker func(time.Duration) ticker
+	// now is the poller's clock; tests fix it to replay recorded pages.
+	now func() time.Time
 
 	telemetry      *metadata.TelemetryBuilder
 	storage        storage.Client
@@ -57,7 +59,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*messa
 	if err != nil {
 		return nil, err
 	}
-	return &messageTraceReceiver{cfg: cfg, settings: set, next: next, obs: obs, newTicker: newWallTicker}, nil
+	return &messageTraceReceiver{cfg: cfg, settings: set, next: next, obs: obs, newTicker: newWallTicker, now: time.Now}, nil
 }
 
 func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) error {
@@ -65,6 +67,12 @@ func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) e
 	if err != nil {
 		return err
 	}
+	r.startPolling(host, p)
+	return nil
+}
+
+// startPolling runs p on its own goroutine until Shutdown.
+func (r *messageTraceReceiver) startPolling(host component.Host, p *poller) {
 	// Never keep Start's context: it ends when Start returns.
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -74,7 +82,6 @@ func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) e
 		defer r.wg.Done()
 		r.run(runCtx, host, p)
 	}()
-	return nil
 }
 
 // newPoller opens what the poller needs, keeping on r what Shutdown closes.
@@ -111,7 +118,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, host component.Hos
 		obs:       r.obs,
 		telemetry: tel,
 		logger:    logger,
-		now:       time.Now,
+		now:       r.now,
 	}, nil
 }
 
