@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadatatest"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
 )
 
@@ -78,7 +79,7 @@ func TestGoldenThroughFactory(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		api     string
+		api     msgtrace.API
 		now     time.Time
 		replies []reply
 		golden  string

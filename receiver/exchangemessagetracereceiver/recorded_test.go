@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configopaque"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator/identity"
 )
@@ -111,7 +112,7 @@ func (a *recordedAPI) requests() []string {
 // recordedConfig is the factory's default config for api, pointed at a:
 // only what a deployment must set (tenant, app, secret, endpoints, CA) and
 // a lookback of an hour, so that the one poll is one range.
-func recordedConfig(a *recordedAPI, api string) *Config {
+func recordedConfig(a *recordedAPI, api msgtrace.API) *Config {
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
 	cfg.API = api
 	cfg.TenantID, cfg.ClientID = simulator.DefaultTenantID, simulator.DefaultClientID
