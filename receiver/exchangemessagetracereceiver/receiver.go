@@ -3,7 +3,6 @@ package exchangemessagetracereceiver
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -62,7 +61,7 @@ func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) e
 		return err
 	}
 	r.storage = client
-	store, err := checkpoint.Open(ctx, client, checkpointPrefix(r.cfg))
+	store, err := checkpoint.Open(ctx, client, checkpointPrefix(r.cfg), checkpoint.WithLogger(logger))
 	if err != nil {
 		return err
 	}
@@ -194,9 +193,6 @@ func newResource(cfg *Config) pcommon.Resource {
 	return res
 }
 
-// checkpointPrefix keeps the state of each tenant and API apart, so that a
-// storage extension shared by several receivers, or a config switched to
-// another API, never mixes cursors.
-func checkpointPrefix(cfg *Config) string {
-	return fmt.Sprintf("v1/%s/%s", cfg.API, cfg.TenantID)
-}
+// checkpointPrefix is where the receiver's state is stored: everything of
+// one tenant and API under one prefix (checkpoint.Prefix).
+func checkpointPrefix(cfg *Config) string { return checkpoint.Prefix(cfg.API, cfg.TenantID) }

@@ -19,11 +19,14 @@ const entrySize = 9
 // Keys is the set of rows already emitted: (id, recipient) -> last status
 // emitted, by received-hour bucket.
 type Keys struct {
-	buckets map[int64]map[uint64]uint8
-	txn     Txn // the one open page, reused
+	buckets  map[int64]map[uint64]uint8
+	statuses *statusCodes
+	txn      Txn // the one open page, reused
 }
 
-func newKeys() *Keys { return &Keys{buckets: map[int64]map[uint64]uint8{}} }
+func newKeys(statuses *statusCodes) *Keys {
+	return &Keys{buckets: map[int64]map[uint64]uint8{}, statuses: statuses}
+}
 
 // Len is the number of keys held.
 func (k *Keys) Len() int {
@@ -111,7 +114,7 @@ func (k *Keys) Begin() *Txn {
 // An admitted row is recorded in Keys, undone by Discard.
 func (t *Txn) Admit(row *msgtrace.Row) (emit bool, previous string) {
 	h := rowHash(row.ID, row.RecipientAddress)
-	code := statusCode(row.Status)
+	code := t.keys.statuses.code(row.Status)
 	keys := t.bucket(bucketOf(row.Received))
 	old, existed := keys[h]
 	if existed && old == code {
@@ -125,7 +128,7 @@ func (t *Txn) Admit(row *msgtrace.Row) (emit bool, previous string) {
 	chunk := &t.pending[t.curChunk]
 	chunk.entries = append(chunk.entries, e[:]...)
 	if existed {
-		previous = statusName(old)
+		previous = t.keys.statuses.name(old)
 	}
 	return true, previous
 }
