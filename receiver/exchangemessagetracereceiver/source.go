@@ -81,6 +81,7 @@ func (r *messageTraceReceiver) buildHTTPClient(ctx context.Context, host compone
 		Scope:               cfg.scope(),
 		HTTPClient:          tokenHTTP,
 		Store:               store,
+		KeyPrefix:           checkpointPrefix(cfg),
 		Logger:              r.settings.Logger,
 	}
 	if cfg.ManagedIdentity != nil {
