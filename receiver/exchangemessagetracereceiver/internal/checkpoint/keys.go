@@ -28,15 +28,6 @@ func newKeys(statuses *statusCodes) *Keys {
 	return &Keys{buckets: map[int64]map[uint64]uint8{}, statuses: statuses}
 }
 
-// Len is the number of keys held.
-func (k *Keys) Len() int {
-	n := 0
-	for _, b := range k.buckets {
-		n += len(b)
-	}
-	return n
-}
-
 func bucketOf(t time.Time) int64 { return t.Truncate(bucketSpan).Unix() }
 
 // rowHash hashes (id, recipient) with FNV-1a; the recipient is folded to
