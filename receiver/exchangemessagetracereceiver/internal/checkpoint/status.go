@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgstatus"
 )
 
@@ -14,6 +15,10 @@ import (
 // this sends something else in the status field, and the table must not
 // grow with it.
 const maxUndocumented = 200
+
+// maxStatusLen bounds an undocumented spelling given a code: statuses are
+// words, and every state write carries the table.
+const maxStatusLen = 64
 
 // unrecordedStatus is the code of an undocumented status without a code of
 // its own: stored by a release that had no codes for them, or seen once the
@@ -34,6 +39,7 @@ type statusCodes struct {
 	exact  map[string]uint8
 	logger *zap.Logger
 	full   bool // the table filled up; logged once
+	long   bool // a spelling was too long for a code; logged once
 }
 
 // exactCacheLimit bounds exact: a spelling arrives in a few casings at most.
@@ -80,13 +86,20 @@ func (t *statusCodes) code(s string) uint8 {
 // every state write carries it, so a stored key never has a code the table
 // lacks.
 func (t *statusCodes) assign(s string) uint8 {
+	const shared = "they share one code, so a change between two of them is not emitted again and their previous_status reads unknown"
+	if len(s) > maxStatusLen {
+		if !t.long {
+			t.long = true
+			t.logger.Warn("undocumented message trace statuses longer than the checkpoint gives codes to; "+shared,
+				zap.Int("max_length", maxStatusLen), zap.String("status", logsafe.Quote(s)))
+		}
+		return unrecordedStatus
+	}
 	if len(t.names) >= maxUndocumented {
 		if !t.full {
 			t.full = true
-			t.logger.Warn("more undocumented message trace statuses than the checkpoint gives codes to; "+
-				"further undocumented statuses share one code, so a change between two of them is not emitted again "+
-				"and their previous_status reads unknown",
-				zap.Int("limit", maxUndocumented), zap.String("status", s))
+			t.logger.Warn("more undocumented message trace statuses than the checkpoint gives codes to; the ones after these: "+shared,
+				zap.Int("limit", maxUndocumented), zap.String("status", logsafe.Quote(s)))
 		}
 		return unrecordedStatus
 	}

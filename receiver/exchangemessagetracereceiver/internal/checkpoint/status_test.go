@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,6 +117,22 @@ func TestUndocumentedStatusesBeyondTheLimit(t *testing.T) {
 	assert.Equal(t, []string{"unknown"}, admitPage(t, store, row("over", "a@x.com", "delivered", at)))
 	assert.Equal(t, 1, logs.FilterMessageSnippet("undocumented").Len(), "logged once")
 	assert.Len(t, store.State.Statuses, maxUndocumented)
+}
+
+func TestOverlongStatusesShareACode(t *testing.T) {
+	core, logs := observer.New(zap.WarnLevel)
+	store, err := Open(context.Background(), storage.NewNopClient(), "p", WithLogger(zap.New(core)))
+	require.NoError(t, err)
+	at := time.Now()
+	long := strings.Repeat("x", maxStatusLen)
+	assert.Equal(t, []string{"", long, "(not emitted)", "unknown"}, admitPage(t, store,
+		row("m", "a@x.com", long, at), // the longest given a code
+		row("m", "a@x.com", long+"1", at),
+		row("m", "a@x.com", long+"2", at),
+		row("m", "a@x.com", "held", at),
+	))
+	assert.Equal(t, 1, logs.FilterMessageSnippet("longer").Len(), "logged once")
+	assert.Len(t, store.State.Statuses, 2)
 }
 
 func TestCorruptStatusTableNamesTheFix(t *testing.T) {
