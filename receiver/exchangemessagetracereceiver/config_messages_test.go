@@ -282,6 +282,13 @@ func (m *mapStore) Set(_ context.Context, key string, value []byte) error {
 	return nil
 }
 
+func (m *mapStore) Delete(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.data, key)
+	return nil
+}
+
 // TestReadmeDocumentsEveryKey: the README's configuration table has a row
 // for every key of the receiver's own (the HTTP client's are one row,
 // linking confighttp, but for endpoint and timeout).

@@ -57,6 +57,7 @@ func tokenSettings(cfg *Config, tokenHTTP *http.Client, store storage.Client, lo
 		Scope:               cfg.scope(),
 		HTTPClient:          tokenHTTP,
 		Store:               store,
+		KeyPrefix:           checkpointPrefix(cfg),
 		Logger:              logger,
 	}
 	if mi := cfg.ManagedIdentity.Get(); mi != nil {

@@ -98,7 +98,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, host component.Hos
 		return nil, err
 	}
 	r.storage = client
-	store, err := checkpoint.Open(ctx, client, checkpointPrefix(r.cfg))
+	store, err := checkpoint.Open(ctx, client, checkpointPrefix(r.cfg), checkpoint.WithLogger(logger))
 	if err != nil {
 		return nil, err
 	}
