@@ -248,7 +248,7 @@ func indexBodyLines(t *testing.T, lines [][]byte) map[string]indexedLine {
 			t.Errorf("%v", err)
 			continue
 		}
-		out[l.key.String()] = indexedLine{raw: b, fields: m}
+		out[l.Key.String()] = indexedLine{raw: b, fields: m}
 	}
 	return out
 }

@@ -50,7 +50,7 @@ func TestCleanRun(t *testing.T) {
 	live, newest := 0, time.Time{}
 	byKey := make(map[rowKey]truthRow, len(truth))
 	for _, r := range truth {
-		byKey[truthKey(r)] = r
+		byKey[r.StatusKey()] = r
 		if r.Received.After(tb.sim.started) {
 			live++
 		}
@@ -67,17 +67,17 @@ func TestCleanRun(t *testing.T) {
 		if err != nil {
 			continue // counted by compare
 		}
-		if l.received.After(newest) {
-			newest = l.received
+		if l.Received.After(newest) {
+			newest = l.Received
 		}
-		r, ok := byKey[l.key]
+		r, ok := byKey[l.Key]
 		if !ok {
 			continue
 		}
 		if diff := lineMatchesRow(l, r); diff != "" {
 			mismatched++
 			if len(samples) < 5 {
-				samples = append(samples, l.key.String()+": "+diff)
+				samples = append(samples, l.Key.String()+": "+diff)
 			}
 		}
 	}
