@@ -30,7 +30,7 @@ func TestAPIFaults(t *testing.T) {
 
 func testAPIFaults(t *testing.T, bins binaries, api string) {
 	const days, perDay = 0.25, 40000 // 10,000 rows over 6 hours
-	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "0")...)
+	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "-1")...)
 	historyStart := tb.sim.started.Add(-6*time.Hour - time.Hour)
 	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
 

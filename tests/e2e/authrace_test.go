@@ -34,7 +34,7 @@ func TestLegacyAuthCodeKillBeforeSave(t *testing.T) {
 	}
 	bins := requireBinaries(t)
 	const kills = 10
-	tb := newTestbed(t, bins, append(historyArgs(0.01, 2000), "-token-ttl", "2s", "-rate-limit", "0")...)
+	tb := newTestbed(t, bins, append(historyArgs(0.01, 2000), "-token-ttl", "2s", "-rate-limit", "-1")...)
 	code := tb.sim.NewAuthCode()
 	addKnownSecret(code)
 	cfg := tb.config("reporting", time.Hour)

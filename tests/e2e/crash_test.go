@@ -36,7 +36,7 @@ func testCrashes(t *testing.T, bins binaries, api string, crashes int) {
 	inBackfill := crashes * 3 / 5 // the first crashes are aimed at the backfill
 	// No quota: each restart starts a fresh budget, and the quota has its
 	// own test.
-	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "0")...)
+	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "-1")...)
 	historyStart := tb.sim.started.Add(-days*24*time.Hour - time.Hour)
 	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
 	// A slow Sumo Logic source stretches the backfill over several seconds

@@ -174,7 +174,7 @@ func indentedLines(lines [][]byte) string {
 func TestLegacyHTMLPages(t *testing.T) {
 	bins := requireBinaries(t)
 	const days, perDay = 0.25, 16000 // 4,000 rows over 6 hours
-	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "0", "-faults", `{"html":0.3}`)...)
+	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "-1", "-faults", `{"html":0.3}`)...)
 	historyStart := tb.sim.started.Add(-6*time.Hour - time.Hour)
 	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
 
@@ -327,7 +327,7 @@ func TestLegacyAuthCodeRotation(t *testing.T) {
 		afterLast  = 5 // rotations the last run must make
 		statsEvery = 2 * time.Millisecond
 	)
-	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-token-ttl", "2s", "-rate-limit", "0")...)
+	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-token-ttl", "2s", "-rate-limit", "-1")...)
 	historyStart := tb.sim.started.Add(-2 * time.Hour)
 
 	before := tb.identityStats(t)

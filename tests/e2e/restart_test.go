@@ -25,7 +25,7 @@ func TestGracefulRestarts(t *testing.T) {
 		pageSize     = 500
 		restarts     = 8
 	)
-	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "0")...)
+	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "-1")...)
 	historyStart := tb.sim.started.Add(-days*24*time.Hour - time.Hour)
 	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
 	// A source that takes 400ms to answer: most of the time a page is being

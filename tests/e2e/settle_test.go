@@ -59,7 +59,7 @@ func settleSimArgs() []string {
 		"-rows-per-day", fmt.Sprint(m.RowsPerDay),
 		"-delayed-fraction", fmt.Sprint(m.DelayedFraction), "-max-visibility-delay", m.MaxVisibilityDelay.String(),
 		"-changing-fraction", fmt.Sprint(m.ChangingFraction), "-max-change-delay", m.MaxChangeDelay.String(),
-		"-rate-limit", "0"}
+		"-rate-limit", fmt.Sprint(settleTenant.RateLimit)}
 }
 
 // TestSettle runs the same tenant twice at once, with the settling pass
