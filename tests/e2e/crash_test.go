@@ -20,9 +20,9 @@ func TestCrashes(t *testing.T) {
 	testCrashes(t, bins, "graph", 20)
 }
 
-// TestCrashesLegacy: the same on the legacy report (numeric skiptokens,
+// TestCrashesReporting: the same on the legacy report (numeric skiptokens,
 // relative nextLinks, hour windows), with 10 crashes.
-func TestCrashesLegacy(t *testing.T) {
+func TestCrashesReporting(t *testing.T) {
 	t.Parallel() // waits on the simulator and the collector, little CPU
 	bins := requireBinaries(t)
 	testCrashes(t, bins, "reporting", 10)
