@@ -28,6 +28,7 @@ func TestReportingAuthCodeRotation(t *testing.T) {
 		afterLast  = 5 // rotations the last run must make
 		statsEvery = 2 * time.Millisecond
 	)
+	fig := recordFigures(t, fmt.Sprintf("authorization-code flow with 2s access tokens: %d SIGKILLs, each the moment a refresh-token rotation completed", kills))
 	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-token-ttl", "2s", "-rate-limit", "-1")...)
 	historyStart := tb.sim.started.Add(-2 * time.Hour)
 
@@ -116,5 +117,8 @@ func TestReportingAuthCodeRotation(t *testing.T) {
 	lines := tb.sim.Lines()
 	d := compare(tb.sim.Truth(historyStart, cutoff), lines, cutoff)
 	requireComplete(t, d, kills*pageSize)
+	setDelivery(fig, d, fmt.Sprintf("0 lost; ≤ %d (a page) repeated per crash; the code redeemed once", pageSize))
+	fig.Other = fmt.Sprintf("code redeemed %d time(s); %d refresh rotations; replaced refresh tokens presented: %d",
+		st.CodesRedeemed-before.CodesRedeemed, st.RefreshRotated-before.RefreshRotated, st.StaleRefreshUsed-before.StaleRefreshUsed)
 	assertNoSecretsInLines(t, lines)
 }
