@@ -113,5 +113,6 @@ package-test: package-deps sim
 	cd packaging && go vet -tags package ./... && \
 	  IMAGE_TAR=$(PKG_DIR)/otelcol-messagetrace_$(DIST_VERSION)_linux_$(HOST_ARCH).image.tar DIST_VERSION=$(DIST_VERSION) \
 	  $(GO_TEST) -count=1 -timeout 10m -tags package ./...
+	go vet -tags package ./tests/package/
 	PKG_DIR=$(PKG_DIR) SIM_BIN=$(CURDIR)/$(SIM_BIN) DIST_VERSION=$(DIST_VERSION) \
 	  $(GO_TEST) -count=1 -timeout 15m -tags package ./tests/package/...

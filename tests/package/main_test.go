@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 }
 
 func reexecInNetns() int {
-	lock, err := os.OpenFile("/run/lock/otelcol-messagetrace-package-test.lock", os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "otelcol-messagetrace-package-test.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err == nil {
 		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX)
 	}
