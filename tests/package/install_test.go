@@ -93,6 +93,28 @@ func TestDebInstall(t *testing.T) {
 				}
 			}
 		}},
+		{"empty Sumo Logic URL stops the collector at start naming the variable", func(t *testing.T) {
+			// The exporter's config validation accepts an empty endpoint (it
+			// could come from the sumologic extension): ExecStartPre passes,
+			// the collector itself exits 1 when the pipeline starts.
+			writeEnvSumo(t, ep, "")
+			defer writeEnv(t, ep)
+			r := svc.run(t)
+			select {
+			case <-r.done:
+				var ee *exec.ExitError
+				if !errors.As(r.err, &ee) || ee.ExitCode() != 1 {
+					t.Errorf("exit %v, want status 1", r.err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("collector still running 30s after start with an empty SUMOLOGIC_HTTP_SOURCE_URL")
+			}
+			for _, want := range []string{`"name": "SUMOLOGIC_HTTP_SOURCE_URL"`, `failed to start "sumologic" exporter`} {
+				if !strings.Contains(r.output(), want) {
+					t.Errorf("output lacks %q:\n%s", want, tail(r.output(), 10))
+				}
+			}
+		}},
 		{"unreadable config fails ExecStartPre", func(t *testing.T) {
 			chmod(t, configPath, 0o600)
 			defer chmod(t, configPath, 0o640)
@@ -293,7 +315,9 @@ func checkUnit(t *testing.T) {
 
 // writeEnv fills the installed credentials file with the simulator's app,
 // hosts and CA, keeping the file's owner and mode as an admin's edit would.
-func writeEnv(t *testing.T, ep simEndpoints) {
+func writeEnv(t *testing.T, ep simEndpoints) { writeEnvSumo(t, ep, ep.Sumo) }
+
+func writeEnvSumo(t *testing.T, ep simEndpoints, sumoURL string) {
 	t.Helper()
 	env := fmt.Sprintf(`# written by the package test
 EXCHANGE_TENANT_ID=%s
@@ -303,7 +327,7 @@ SUMOLOGIC_HTTP_SOURCE_URL=%s
 EXCHANGE_AUTHORITY_HOST=%s
 EXCHANGE_GRAPH_ENDPOINT=%s/v1.0
 SSL_CERT_FILE=%s
-`, ep.TenantID, ep.ClientID, simSecret, ep.Sumo, ep.HTTPS, ep.HTTPS, ep.CAFile)
+`, ep.TenantID, ep.ClientID, simSecret, sumoURL, ep.HTTPS, ep.HTTPS, ep.CAFile)
 	if err := os.WriteFile(envPath, []byte(env), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -318,8 +342,8 @@ func waitDelivered(t *testing.T, ep simEndpoints, r *running, afterRequests int6
 	last, stableSince := -1, time.Now()
 	for time.Now().Before(deadline) {
 		select {
-		case err := <-r.exited:
-			t.Fatalf("service exited: %v\n%s", err, tail(r.output(), 30))
+		case <-r.done:
+			t.Fatalf("service exited: %v\n%s", r.err, tail(r.output(), 30))
 		default:
 		}
 		lines := sinkLines(t, ep)

@@ -112,9 +112,10 @@ func (s *service) startPre(t *testing.T) (string, int) {
 
 // running is the ExecStart= process.
 type running struct {
-	cmd    *exec.Cmd
-	out    *bytes.Buffer
-	exited chan error
+	cmd  *exec.Cmd
+	out  *bytes.Buffer
+	done chan struct{} // closed when the process has exited
+	err  error         // its exit, valid once done is closed
 }
 
 func (s *service) run(t *testing.T) *running {
@@ -123,12 +124,12 @@ func (s *service) run(t *testing.T) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &running{cmd: s.command(s.start, env), out: &bytes.Buffer{}, exited: make(chan error, 1)}
+	r := &running{cmd: s.command(s.start, env), out: &bytes.Buffer{}, done: make(chan struct{})}
 	r.cmd.Stdout, r.cmd.Stderr = &lockedWriter{w: r.out}, &lockedWriter{w: r.out}
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { r.exited <- r.cmd.Wait() }()
+	go func() { r.err = r.cmd.Wait(); close(r.done) }()
 	t.Cleanup(func() {
 		r.stop(t)
 		if t.Failed() {
@@ -144,18 +145,20 @@ func (s *service) run(t *testing.T) *running {
 // stop sends SIGTERM (systemd's KillMode=mixed does the same to the main
 // process) and returns the exit error, nil for a clean exit.
 func (r *running) stop(t *testing.T) error {
-	if r.cmd.ProcessState != nil {
-		return nil
+	select {
+	case <-r.done:
+		return r.err
+	default:
 	}
 	_ = r.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-r.exited:
-		return err
+	case <-r.done:
 	case <-time.After(30 * time.Second):
 		t.Errorf("service did not stop within 30s of SIGTERM")
 		_ = r.cmd.Process.Kill()
-		return <-r.exited
+		<-r.done
 	}
+	return r.err
 }
 
 func (r *running) output() string {
