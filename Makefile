@@ -43,7 +43,7 @@ sim:
 FORCE:
 
 ## test: everything CI runs: generated code is fresh, lint, unit tests, the built binary end to end
-test: check-generate lint unit-test build validate e2e-test
+test: check-generate lint unit-test build validate e2e-test package-test
 
 unit-test:
 	$(GO_TEST) -race -count=1 -timeout 20m -tags integration $(UNIT_PKGS)
@@ -94,3 +94,50 @@ test-deps:
 	echo "test-deps: could not install tinyproxy: the proxy_url test will skip"
 
 unit-test: test-deps
+
+# ---- Packages and container image (see README "Install as a service") ----
+# make package: goreleaser (pinned in packaging/go.mod) over one ocb generation:
+# linux amd64+arm64 tarballs, .deb, .rpm, checksums.txt in build/package.
+# make image: the container image of each tarball, as a `docker load` file.
+# make package-test: amd64 only (what the test installs), then the tests.
+PKG_DIR        := $(CURDIR)/build/package
+DIST_VERSION   := $(shell sed -n 's/^  version: *//p' builder-config.yaml | head -n1)
+PACKAGE_ARCHES ?= amd64 arm64
+HOST_ARCH      := $(shell go env GOARCH)
+# The binary's --version names the commit; file times are the commit's (reproducible).
+PKG_ENV         = DIST_VERSION=$(DIST_VERSION) PACKAGE_ARCHES="$(PACKAGE_ARCHES)" \
+                  GIT_COMMIT=$$(git rev-parse --short=12 HEAD) \
+                  SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct) SOURCE_DATE=$$(git log -1 --format=%cI)
+GORELEASER     := go tool -modfile=$(CURDIR)/packaging/go.mod goreleaser
+
+.PHONY: package image package-test package-deps
+
+## package: linux amd64/arm64 tarballs, .deb, .rpm and checksums in build/package (PACKAGE_ARCHES=amd64 for one)
+package:
+	$(PKG_ENV) $(GORELEASER) release --snapshot --clean
+
+## image: container image tarballs (docker-archive, no daemon needed) from the package tarballs
+image: package
+	@commit=$$(git rev-parse HEAD) created=$$(git log -1 --format=%cI); \
+	for a in $(PACKAGE_ARCHES); do \
+	  out=$(PKG_DIR)/otelcol-messagetrace_$(DIST_VERSION)_linux_$$a.image.tar; \
+	  (cd packaging && go run ./ociimage -arch $$a -version $(DIST_VERSION) -revision $$commit -created $$created \
+	    -archive $(PKG_DIR)/otelcol-messagetrace_$(DIST_VERSION)_linux_$$a.tar.gz -out $$out) || exit 1; \
+	  echo "wrote $$out"; \
+	done; \
+	cd $(PKG_DIR) && sha256sum *.image.tar > image-checksums.txt
+
+## package-deps: what the package tests need from Debian (systemd-analyze, rpm); installs only what is missing
+package-deps:
+	@command -v systemd-analyze >/dev/null && command -v rpm >/dev/null && command -v ip >/dev/null || { \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends systemd rpm iproute2; }
+
+## package-test: build this machine's packages and image, install the .deb here (root), run it against the simulator
+package-test: package-deps sim
+	$(MAKE) image PACKAGE_ARCHES=$(HOST_ARCH)
+	cd packaging && go vet -tags package ./... && \
+	  IMAGE_TAR=$(PKG_DIR)/otelcol-messagetrace_$(DIST_VERSION)_linux_$(HOST_ARCH).image.tar DIST_VERSION=$(DIST_VERSION) \
+	  $(GO_TEST) -count=1 -timeout 10m -tags package ./...
+	go vet -tags package ./tests/package/
+	PKG_DIR=$(PKG_DIR) SIM_BIN=$(CURDIR)/$(SIM_BIN) DIST_VERSION=$(DIST_VERSION) \
+	  $(GO_TEST) -count=1 -timeout 15m -tags package ./tests/package/...
