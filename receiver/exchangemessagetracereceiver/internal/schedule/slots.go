@@ -42,7 +42,6 @@ type held struct {
 
 type heldKey struct{}
 
-
 // Idle runs wait without holding the caller's slot, when ctx holds one: the
 // slot is given back for the wait and taken again after it (the caller then
 // queues behind the polls that are working). Without a slot in ctx it just
