@@ -26,6 +26,8 @@ const (
 	retention       = 90 * 24 * time.Hour // how far back message trace keeps rows
 	maxPageSize     = 5000                // largest Graph $top
 	tenantRateLimit = 100                 // requests per tenant per rolling 5 minutes
+
+	defaultMaxConcurrentTenants = 32
 )
 
 // Default endpoints of the two APIs and of the identity platform.
@@ -77,6 +79,14 @@ type Config struct {
 	FieldNames   string `mapstructure:"field_names"`
 	BodyFormat   string `mapstructure:"body_format"`
 	Organization string `mapstructure:"organization"`
+
+	// Tenants lists the customer tenants of a provider's receiver (one
+	// multi-tenant app consented in each); TenantsFile names a YAML file of
+	// the same entries, re-read when it changes. Either replaces tenant_id.
+	Tenants     []TenantConfig `mapstructure:"tenants"`
+	TenantsFile string         `mapstructure:"tenants_file"`
+	// MaxConcurrentTenants bounds how many tenants poll at once.
+	MaxConcurrentTenants int `mapstructure:"max_concurrent_tenants"`
 
 	// StorageID names the storage extension that keeps the cursor, the keys
 	// of emitted rows and (authorization-code flow) the refresh token.
@@ -176,14 +186,18 @@ func (c *Config) Validate() error {
 	default:
 		add("api: %q is not supported: use %q (Microsoft Graph messageTraces) or %q (legacy Reporting Web Service)", c.API, apiGraph, apiReporting)
 	}
-	if strings.TrimSpace(c.TenantID) == "" {
-		add("tenant_id: required: the Directory (tenant) ID of the Microsoft 365 tenant (a GUID, or its onmicrosoft.com domain)")
+	if c.multiTenant() {
+		errs = append(errs, c.validateMultiTenant()...)
+	} else if strings.TrimSpace(c.TenantID) == "" {
+		add("tenant_id: required: the Directory (tenant) ID of the Microsoft 365 tenant (a GUID, or its onmicrosoft.com domain); or `tenants:` / `tenants_file` for many")
 	}
 	creds := c.credentials()
-	if c.ClientID == "" && c.ManagedIdentity == nil && !c.Auth.HasValue() {
+	if c.ClientID == "" && c.ManagedIdentity == nil && !c.Auth.HasValue() && !c.multiTenant() {
 		add("client_id: required: the Application (client) ID of the app registration")
 	}
 	switch {
+	case len(creds) == 0 && c.multiTenant():
+		// Each entry may bring its own; checkTenants says which lack one.
 	case len(creds) == 0:
 		add("credentials: none set: set exactly one of client_secret, certificate.path, managed_identity, workload_identity, or auth (an authenticator extension)")
 	case len(creds) > 1:
@@ -241,4 +255,34 @@ func (c *Config) Validate() error {
 		add("timeout: must not be negative")
 	}
 	return errors.Join(errs...)
+}
+
+// validateMultiTenant checks what goes with a tenants list: the entries of
+// the config (the file is read at start and on change), and the settings
+// that only make sense for one tenant.
+func (c *Config) validateMultiTenant() []error {
+	var errs []error
+	if c.TenantID != "" {
+		errs = append(errs, errors.New("tenant_id: set together with tenants/tenants_file: use tenant_id for one tenant, or list every tenant (that one too) under tenants"))
+	}
+	if c.AuthorizationCode != "" {
+		errs = append(errs, errors.New("authorization_code: is a single user's delegated grant in one tenant: it cannot serve tenants; use a multi-tenant app with client_secret or certificate"))
+	}
+	if c.ManagedIdentity != nil {
+		errs = append(errs, errors.New("managed_identity: gets tokens only for its own tenant: it cannot serve tenants; use a multi-tenant app with certificate or client_secret (or workload_identity)"))
+	}
+	if c.Auth.HasValue() {
+		errs = append(errs, errors.New("auth: an authenticator extension signs requests for one tenant: it cannot serve tenants; use client_secret or certificate"))
+	}
+	if c.MaxConcurrentTenants < 1 {
+		errs = append(errs, fmt.Errorf("max_concurrent_tenants: %d must be at least 1 (default %d)", c.MaxConcurrentTenants, defaultMaxConcurrentTenants))
+	}
+	list, at := c.Tenants, make([]where, len(c.Tenants))
+	for i := range at {
+		at[i] = where{index: i}
+	}
+	if err := c.checkTenants(list, at); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
 }
