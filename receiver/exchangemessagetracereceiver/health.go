@@ -52,7 +52,7 @@ func (h *tenantHealth) report(tenant string, err error) {
 		if wasFailing {
 			logger.Info("message trace collection recovered")
 		}
-		if (wasFailing && len(h.failing) == 0 && h.fileErr == nil) || !h.reported {
+		if wasFailing || !h.reported {
 			h.publish()
 		}
 		return
