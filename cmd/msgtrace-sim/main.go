@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator/identity"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator/sumosink"
 )
 
@@ -158,6 +159,11 @@ type endpoints struct {
 	Admin     string `json:"admin"`
 	Sumo      string `json:"sumo,omitempty"`
 	SumoAdmin string `json:"sumo_admin,omitempty"`
+
+	// IdentityEndpoint and IdentityHeader are App Service's managed identity
+	// variables (IDENTITY_ENDPOINT, IDENTITY_HEADER) for this simulator.
+	IdentityEndpoint string `json:"identity_endpoint"`
+	IdentityHeader   string `json:"identity_header"`
 }
 
 func serve(ctx context.Context, c fileConfig, out io.Writer) error {
@@ -177,6 +183,9 @@ func serve(ctx context.Context, c fileConfig, out io.Writer) error {
 		Legacy:    sim.HTTPSURL + "/ecp/reportingwebservice/reporting.svc/MessageTrace",
 		Authority: sim.HTTPSURL + "/" + eff.TenantID,
 		Admin:     sim.HTTPURL + "/admin/",
+		// Managed identity endpoints are plain HTTP on the host, as on Azure.
+		IdentityEndpoint: sim.HTTPURL + identity.AppServiceTokenPath,
+		IdentityHeader:   sim.Identity().ManagedIdentity().Header,
 	}
 	var sink *sumosink.Sink
 	if c.SumoAddr != "" {
@@ -202,6 +211,7 @@ func serve(ctx context.Context, c fileConfig, out io.Writer) error {
 	fmt.Fprintf(out, "  legacy    %s\n", ep.Legacy)
 	fmt.Fprintf(out, "  authority %s (tenant %s, client %s)\n", ep.Authority, ep.TenantID, ep.ClientID)
 	fmt.Fprintf(out, "  admin     %s (truth, counters, faults, authcode, health)\n", ep.Admin)
+	fmt.Fprintf(out, "  managed identity IDENTITY_ENDPOINT=%s (IDENTITY_HEADER in endpoints.json)\n", ep.IdentityEndpoint)
 	if ep.Sumo != "" {
 		fmt.Fprintf(out, "  sumo      %s (admin %s)\n", ep.Sumo, ep.SumoAdmin)
 	}

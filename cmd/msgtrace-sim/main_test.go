@@ -94,6 +94,20 @@ func TestServeStartsAndStops(t *testing.T) {
 			t.Fatalf("%s: %d", u, resp.StatusCode)
 		}
 	}
+	// The managed identity endpoint answers with endpoints.json's header.
+	req, err := http.NewRequest(http.MethodGet, ep.IdentityEndpoint+"?api-version=2019-08-01&resource=https://graph.microsoft.com", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-IDENTITY-HEADER", ep.IdentityHeader)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("managed identity endpoint: %d", resp.StatusCode)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -6,10 +6,12 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 )
 
@@ -36,13 +38,18 @@ func createDefaultConfig() component.Config {
 		PageSize:         maxPageSize,
 		MaxRequestsPer5m: 80,
 		RetryOnFailure:   configretry.NewDefaultBackOffConfig(),
-		FieldNames:       "api",
+		FieldNames:       logmap.FieldNamesAPI,
+		BodyFormat:       logmap.BodyMap,
 		// Polls mostly wait for Microsoft (a page takes 2-4 s): 32 at once
 		// keep two cores busy and poll 10,000 small tenants every 5 minutes,
 		// while bounding the pages in memory (a 5000-row page is ~8 MB
 		// decoded) to ~250 MB in the worst case of 32 large backfills.
 		MaxConcurrentTenants: defaultMaxConcurrentTenants,
-		BodyFormat:           "map",
+		// Default, not None: the key alone (`managed_identity:` or
+		// `managed_identity: {}`) turns the credential on, as the key with
+		// a client_id does.
+		ManagedIdentity:  configoptional.Default(ManagedIdentityConfig{}),
+		WorkloadIdentity: configoptional.Default(WorkloadIdentityConfig{}),
 	}
 }
 

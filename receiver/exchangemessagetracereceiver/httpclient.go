@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configauth"
@@ -51,18 +52,30 @@ func tokenSettings(cfg *Config, tokenHTTP *http.Client, store storage.Client, lo
 		Scope:               cfg.scope(),
 		HTTPClient:          tokenHTTP,
 		Store:               store,
+		KeyPrefix:           checkpointPrefix(cfg),
 		Logger:              logger,
 	}
-	if cfg.ManagedIdentity != nil {
+	if mi := cfg.ManagedIdentity.Get(); mi != nil {
 		settings.ManagedIdentity = true
-		settings.ManagedIdentityClientID = cfg.ManagedIdentity.ClientID
+		settings.ManagedIdentityClientID = mi.ClientID
+		settings.HTTPClient = directClient(tokenHTTP.Timeout)
 	}
-	if cfg.WorkloadIdentity != nil {
+	if wi := cfg.WorkloadIdentity.Get(); wi != nil {
 		settings.WorkloadIdentity = true
-		settings.FederatedTokenFile = cfg.WorkloadIdentity.FederatedTokenFile
+		settings.FederatedTokenFile = wi.FederatedTokenFile
 		if settings.FederatedTokenFile == "" {
 			settings.FederatedTokenFile = os.Getenv("AZURE_FEDERATED_TOKEN_FILE")
 		}
 	}
 	return settings
+}
+
+// directClient reaches the managed identity endpoint, which is on the host
+// itself (App Service's IDENTITY_ENDPOINT on loopback, IMDS on a link-local
+// address): never through proxy_url, which cannot reach either, and over
+// plain HTTP, so the API's TLS settings do not apply.
+func directClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	return &http.Client{Transport: t, Timeout: timeout}
 }

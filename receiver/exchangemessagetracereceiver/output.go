@@ -10,11 +10,9 @@ import (
 // (with the tenant entry's resource_attributes),
 // with the record shape the config asks for.
 func newPageBuilder(cfg *Config, api msgtrace.API, extra map[string]string) *pagelogs.Builder {
-	fieldNames, _ := logmap.ParseFieldNames(cfg.FieldNames)
-	bodyFormat, _ := logmap.ParseBodyFormat(cfg.BodyFormat)
 	return &pagelogs.Builder{
-		Mapper:   logmap.New(logmap.Options{FieldNames: fieldNames, BodyFormat: bodyFormat, Organization: cfg.Organization}),
-		Resource: pagelogs.NewResource(cfg.TenantID, cfg.API, extra),
+		Mapper:   logmap.New(logmap.Options{FieldNames: cfg.FieldNames, BodyFormat: cfg.BodyFormat, Organization: cfg.Organization}),
+		Resource: pagelogs.NewResource(cfg.TenantID, cfg.API.String(), extra),
 		API:      api,
 	}
 }

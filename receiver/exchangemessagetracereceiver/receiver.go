@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/schedule"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/tenantsfile"
@@ -30,9 +31,12 @@ type messageTraceReceiver struct {
 	obs      *receiverhelper.ObsReport
 	// clock drives the polls; tests inject one they move by hand.
 	clock schedule.Clock
+	// now is the pollers' clock; tests fix it to replay recorded pages.
+	now func() time.Time
 
 	shared         *shared
 	tenants        *tenantSet
+	runCtx         context.Context
 	cancel         context.CancelFunc
 	cancelDelivery context.CancelFunc
 	wg             sync.WaitGroup
@@ -47,7 +51,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*messa
 	if err != nil {
 		return nil, err
 	}
-	return &messageTraceReceiver{cfg: cfg, settings: set, next: next, obs: obs, clock: schedule.WallClock{}}, nil
+	return &messageTraceReceiver{cfg: cfg, settings: set, next: next, obs: obs, clock: schedule.WallClock{}, now: time.Now}, nil
 }
 
 // Start fails when a tenant cannot be set up (a corrupt checkpoint, an
@@ -63,37 +67,50 @@ func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) e
 		return err
 	}
 	r.shared = sh
-	health := newTenantHealth(host, r.settings.Logger, r.cfg.multiTenant())
-	slots := schedule.NewSlots(r.cfg.MaxConcurrentTenants)
-	sched := schedule.New(r.cfg.PollInterval, slots, r.clock, func(o schedule.Outcome) {
-		health.report(o.Tenant, o.Err)
-		sh.telemetry.ReceiverExchangeMessageTracePollGap.Record(context.Background(), o.Gap.Seconds(),
-			metric.WithAttributes(attribute.String(pagelogs.AttributeTenantID, o.Tenant)))
-	})
-	deliveryCtx, cancelDelivery := context.WithCancel(context.Background())
-	r.cancelDelivery = cancelDelivery
-	r.tenants = &tenantSet{r: r, shared: sh, sched: sched, health: health, deliveryCtx: deliveryCtx, running: map[string]*tenantRun{}}
+	r.startScheduler(host, sh.telemetry)
 	if err := r.tenants.apply(ctx, list); err != nil {
-		sched.Stop()
+		r.tenants.sched.Stop()
 		return err
 	}
 	if r.cfg.multiTenant() {
 		r.settings.Logger.Info("collecting message trace of many tenants", zap.Int("tenants", len(list)),
-			zap.Int("max_concurrent_tenants", slots.Size()), zap.Duration("poll_interval", r.cfg.PollInterval))
+			zap.Int("max_concurrent_tenants", r.cfg.MaxConcurrentTenants), zap.Duration("poll_interval", r.cfg.PollInterval))
 	}
-	// Never keep Start's context: it ends when Start returns.
-	runCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
 	if r.cfg.TenantsFile != "" {
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			tenantsfile.Watch(runCtx, r.cfg.TenantsFile, tenantsFileCheckInterval, fileContent, func(_ []tenantsfile.Entry, err error) {
-				r.tenants.reload(runCtx, err)
-			})
-		}()
+		r.watchTenantsFile(fileContent)
 	}
 	return nil
+}
+
+// startScheduler makes the scheduler and the (empty) tenant set; Start then
+// adds the tenants. Tests add hand-built pollers.
+func (r *messageTraceReceiver) startScheduler(host component.Host, tel *metadata.TelemetryBuilder) {
+	health := newTenantHealth(host, r.settings.Logger, r.cfg.multiTenant())
+	sched := schedule.New(r.cfg.PollInterval, schedule.NewSlots(r.cfg.MaxConcurrentTenants), r.clock, func(o schedule.Outcome) {
+		health.report(o.Tenant, o.Err)
+		if o.Gap > 0 {
+			tel.ReceiverExchangeMessageTracePollGap.Record(context.Background(), o.Gap.Seconds(),
+				metric.WithAttributes(attribute.String(pagelogs.AttributeTenantID, o.Tenant)))
+		}
+	})
+	deliveryCtx, cancelDelivery := context.WithCancel(context.Background())
+	r.cancelDelivery = cancelDelivery
+	// Never keep Start's context: it ends when Start returns.
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.runCtx, r.cancel = runCtx, cancel
+	r.tenants = &tenantSet{r: r, shared: r.shared, sched: sched, health: health, deliveryCtx: deliveryCtx, running: map[string]*tenantRun{}}
+}
+
+// watchTenantsFile applies every change of tenants_file until Shutdown;
+// applied is the content Start applied.
+func (r *messageTraceReceiver) watchTenantsFile(applied []byte) {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		tenantsfile.Watch(r.runCtx, r.cfg.TenantsFile, tenantsFileCheckInterval, applied, func(_ []tenantsfile.Entry, err error) {
+			r.tenants.reload(r.runCtx, err)
+		})
+	}()
 }
 
 // tenantsFileCheckInterval is how often tenants_file is compared with what

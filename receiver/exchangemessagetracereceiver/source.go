@@ -3,14 +3,12 @@ package exchangemessagetracereceiver
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/graph"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
@@ -44,46 +42,4 @@ func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *m
 		BaseURL: cfg.endpoint(), Client: client, Budget: budget, PageSize: cfg.PageSize,
 		Retry: cfg.RetryOnFailure, ClientID: cfg.ClientID, Logger: logger, Observe: observe,
 	})
-}
-
-// openBudget returns the tenant's request budget, shared by every receiver
-// of the same tenant and API host in the process, with the sends and pause
-// the checkpoint holds from before a restart; every later checkpoint write
-// stores it again. A collector restarted within Microsoft's rolling window
-// (a crash loop, a rollout) would otherwise spend the tenant's quota twice.
-func openBudget(cfg *Config, store *checkpoint.Store) *throttle.Budget {
-	budget := throttle.ForTenant(budgetKey(cfg), cfg.MaxRequestsPer5m)
-	if b := store.State.Budget; b != nil {
-		sent := make([]time.Time, len(b.Sent))
-		for i, ms := range b.Sent {
-			sent[i] = time.UnixMilli(ms)
-		}
-		var paused time.Time
-		if b.PausedUntil > 0 {
-			paused = time.UnixMilli(b.PausedUntil)
-		}
-		budget.Restore(sent, paused)
-	}
-	store.OnWrite = func(st *checkpoint.State) {
-		sent, paused := budget.Snapshot()
-		b := &checkpoint.Budget{Sent: make([]int64, len(sent))}
-		for i, t := range sent {
-			b.Sent[i] = t.UnixMilli()
-		}
-		if !paused.IsZero() {
-			b.PausedUntil = paused.UnixMilli()
-		}
-		st.Budget = b
-	}
-	return budget
-}
-
-// budgetKey identifies a tenant's quota: Microsoft counts per tenant (and
-// per API service: Graph and the legacy report are separate services).
-func budgetKey(cfg *Config) string {
-	host := cfg.endpoint()
-	if u, err := url.Parse(host); err == nil {
-		host = u.Host
-	}
-	return cfg.TenantID + "@" + host
 }

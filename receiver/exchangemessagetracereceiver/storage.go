@@ -7,6 +7,8 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 )
 
 // openStorage returns the storage extension's client for this receiver, or
@@ -31,9 +33,6 @@ func openStorage(ctx context.Context, host component.Host, id *component.ID, sel
 	return client, nil
 }
 
-// checkpointPrefix keeps the state of each tenant and API apart, so that a
-// storage extension shared by several receivers, or a config switched to
-// another API, never mixes cursors.
-func checkpointPrefix(cfg *Config) string {
-	return fmt.Sprintf("v1/%s/%s", cfg.API, cfg.TenantID)
-}
+// checkpointPrefix is where the receiver's state is stored: everything of
+// one tenant and API under one prefix (checkpoint.Prefix).
+func checkpointPrefix(cfg *Config) string { return checkpoint.Prefix(cfg.API.String(), cfg.TenantID) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -66,7 +65,7 @@ func (r *messageTraceReceiver) newTenantRun(ctx context.Context, sh *shared, ent
 	if r.cfg.multiTenant() {
 		logger = logger.With(zap.String("tenant", cfg.TenantID))
 	}
-	store, err := checkpoint.Open(ctx, sh.storage, checkpointPrefix(cfg))
+	store, err := checkpoint.Open(ctx, sh.storage, checkpointPrefix(cfg), checkpoint.WithLogger(logger))
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 	}
@@ -95,7 +94,7 @@ func (r *messageTraceReceiver) newTenantRun(ctx context.Context, sh *shared, ent
 		telemetry:  sh.telemetry,
 		tenantAttr: tenantAttr,
 		logger:     logger,
-		now:        time.Now,
+		now:        r.now,
 	}}, nil
 }
 

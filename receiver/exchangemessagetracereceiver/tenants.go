@@ -96,7 +96,7 @@ func (c *Config) checkTenants(list []TenantConfig, at []where) error {
 		if tc.ClientID == "" {
 			errs = append(errs, fmt.Errorf("%s: client_id: required here or at the receiver's top level: the Application (client) ID", w))
 		}
-		if tc.ClientSecret == "" && tc.Certificate.Path == "" && tc.WorkloadIdentity == nil {
+		if tc.ClientSecret == "" && tc.Certificate.Path == "" && !tc.WorkloadIdentity.HasValue() {
 			errs = append(errs, fmt.Errorf("%s: no credential: set client_secret or certificate.path here or at the receiver's top level", w))
 		}
 	}
@@ -158,4 +158,34 @@ func (c *Config) tenantList() ([]TenantConfig, []byte, error) {
 		list, at = append(list, fromFile...), append(at, fileAt...)
 	}
 	return list, data, c.checkTenants(list, at)
+}
+
+// validateMultiTenant checks what goes with a tenants list: the entries of
+// the config (the file is read at start and on change), and the settings
+// that only make sense for one tenant.
+func (c *Config) validateMultiTenant() []error {
+	var errs []error
+	if c.TenantID != "" {
+		errs = append(errs, errors.New("tenant_id: set together with tenants/tenants_file: use tenant_id for one tenant, or list every tenant (that one too) under tenants"))
+	}
+	if c.AuthorizationCode != "" {
+		errs = append(errs, errors.New("authorization_code: is a single user's delegated grant in one tenant: it cannot serve tenants; use a multi-tenant app with client_secret or certificate"))
+	}
+	if c.ManagedIdentity.HasValue() {
+		errs = append(errs, errors.New("managed_identity: gets tokens only for its own tenant: it cannot serve tenants; use a multi-tenant app with certificate or client_secret (or workload_identity)"))
+	}
+	if c.Auth.HasValue() {
+		errs = append(errs, errors.New("auth: an authenticator extension signs requests for one tenant: it cannot serve tenants; use client_secret or certificate"))
+	}
+	if c.MaxConcurrentTenants < 1 {
+		errs = append(errs, fmt.Errorf("max_concurrent_tenants: %d must be at least 1 (default %d)", c.MaxConcurrentTenants, defaultMaxConcurrentTenants))
+	}
+	list, at := c.Tenants, make([]where, len(c.Tenants))
+	for i := range at {
+		at[i] = where{index: i}
+	}
+	if err := c.checkTenants(list, at); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
 }

@@ -64,14 +64,19 @@ func (s *tenantSet) apply(ctx context.Context, list []TenantConfig) error {
 			errs = append(errs, err)
 			continue
 		}
-		run.poller.deliveryCtx = s.deliveryCtx
-		s.mu.Lock()
-		s.running[key] = run
-		s.mu.Unlock()
-		s.sched.Add(run.id, run.poll)
+		s.start(run)
 	}
 	s.health.setTotal(s.count())
 	return errors.Join(errs...)
+}
+
+// start schedules one tenant's polls.
+func (s *tenantSet) start(run *tenantRun) {
+	run.poller.deliveryCtx = s.deliveryCtx
+	s.mu.Lock()
+	s.running[tenantKey(run.id)] = run
+	s.mu.Unlock()
+	s.sched.Add(run.id, run.poll)
 }
 
 func (s *tenantSet) count() int {

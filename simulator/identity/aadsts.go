@@ -53,6 +53,11 @@ func errBadAssertion(reason string) *aadError {
 	return &aadError{http.StatusUnauthorized, "invalid_client", 700027, reason}
 }
 
+func errFederatedSubject(subject string) *aadError {
+	return &aadError{http.StatusBadRequest, "invalid_request", 700213, fmt.Sprintf(
+		"No matching federated identity record found for presented assertion subject '%s'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation", subject)}
+}
+
 func errAssertionTime() *aadError {
 	return &aadError{http.StatusUnauthorized, "invalid_client", 700024,
 		"Client assertion is not within its valid time range."}

@@ -20,22 +20,26 @@ const (
 // opaque) and remembers its audience and expiry; the caller holds s.mu.
 func (s *Server) newAccessToken(req *tokenRequest, now time.Time) string {
 	exp := now.Add(s.cfg.AccessTokenTTL)
+	appID := req.appID
+	if appID == "" {
+		appID = s.cfg.ClientID
+	}
 	claims := map[string]any{
 		"aud":   req.resource,
 		"iss":   "https://sts.windows.net/" + s.cfg.TenantID + "/",
 		"iat":   now.Unix(),
 		"nbf":   now.Unix(),
 		"exp":   exp.Unix(),
-		"appid": s.cfg.ClientID,
+		"appid": appID,
 		"tid":   s.cfg.TenantID,
 		"uti":   randomToken(16),
 	}
-	if req.grant == grantClientCredentials {
-		claims["roles"] = []string{"ExchangeMessageTrace.Read.All", "ReportingWebService.Read.All"}
-	} else {
+	if req.delegated() {
 		claims["scp"] = "ExchangeMessageTrace.Read.All ReportingWebService.Read"
 		claims["oid"] = userObjectID
 		claims["upn"] = userName
+	} else {
+		claims["roles"] = []string{"ExchangeMessageTrace.Read.All", "ReportingWebService.Read.All"}
 	}
 	tok := jwtShape(map[string]any{"typ": "JWT", "alg": "RS256", "kid": "simulator"}, claims) + randomToken(64)
 	s.access[tok] = accessGrant{audience: normalizeAudience(req.resource), expires: exp}

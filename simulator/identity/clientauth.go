@@ -19,7 +19,6 @@ import (
 
 const (
 	jwtBearer            = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-	federatedAudience    = "api://AzureADTokenExchange"
 	assertionClockSkew   = 5 * time.Minute
 	maxAssertionLifetime = 24 * time.Hour
 )
@@ -55,18 +54,15 @@ func (s *Server) tokenURLs(tenant string) []string {
 	return out
 }
 
-// verifyAssertion checks a client assertion JWT: a certificate assertion
-// (RS256 with x5t, or PS256 with x5t#S256, signed by the registered
-// certificate's key) or a federated one from a trusted issuer.
+// verifyAssertion checks a client assertion JWT: a federated one when its
+// issuer is the issuer of a federated credential of the application (see
+// federated.go), otherwise a certificate assertion (RS256 with x5t, or PS256
+// with x5t#S256, signed by the registered certificate's key).
 func (s *Server) verifyAssertion(assertion string, audiences []string) *aadError {
-	claims := jwt.MapClaims{}
-	parser := jwt.NewParser(jwt.WithoutClaimsValidation())
-	if iss := assertionIssuer(assertion); iss != "" && slices.Contains(s.cfg.FederatedIssuers, iss) {
-		if _, _, err := parser.ParseUnverified(assertion, claims); err != nil {
-			return errBadAssertion("Client assertion failed signature validation. The assertion is not a well-formed JWT.")
-		}
-		return s.checkAssertionClaims(claims, []string{federatedAudience}, false)
+	if creds := s.federatedCredentials(assertionIssuer(assertion)); len(creds) > 0 {
+		return s.verifyFederated(assertion, creds)
 	}
+	claims := jwt.MapClaims{}
 	if s.cfg.Certificate == nil {
 		return errBadAssertion(fmt.Sprintf("The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.] Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '%s'.", s.cfg.ClientID))
 	}
@@ -88,7 +84,7 @@ func (s *Server) verifyAssertion(assertion string, audiences []string) *aadError
 	if err != nil {
 		return errBadAssertion("Client assertion failed signature validation.")
 	}
-	return s.checkAssertionClaims(claims, audiences, true)
+	return s.checkAssertionClaims(claims, audiences)
 }
 
 // checkThumbprint compares the header's x5t (SHA-1) or x5t#S256 (SHA-256)
@@ -125,21 +121,33 @@ func decodeThumbprint(v string) []byte {
 	return nil
 }
 
-func (s *Server) checkAssertionClaims(c jwt.MapClaims, audiences []string, requireClientIssuer bool) *aadError {
-	aud, _ := c.GetAudience()
-	if !slices.ContainsFunc(aud, func(a string) bool {
-		return slices.ContainsFunc(audiences, func(want string) bool { return strings.EqualFold(strings.TrimSuffix(a, "/"), want) })
-	}) {
+// checkAssertionClaims checks a certificate assertion's audience (the
+// token endpoint), iss and sub (the client id), jti and lifetime.
+func (s *Server) checkAssertionClaims(c jwt.MapClaims, audiences []string) *aadError {
+	if !audienceMatches(c, audiences) {
 		return errBadAssertion("Client assertion audience claim does not match Realm issuer.")
 	}
 	iss, _ := c.GetIssuer()
 	sub, _ := c.GetSubject()
-	if requireClientIssuer && (iss != s.cfg.ClientID || sub != s.cfg.ClientID) {
+	if iss != s.cfg.ClientID || sub != s.cfg.ClientID {
 		return errBadAssertion("Client assertion contains an invalid iss or sub claim: both must be the application's client id.")
 	}
 	if jti, _ := c["jti"].(string); jti == "" {
 		return errBadAssertion("Client assertion is missing the jti claim.")
 	}
+	return s.checkAssertionTime(c)
+}
+
+func audienceMatches(c jwt.MapClaims, audiences []string) bool {
+	aud, _ := c.GetAudience()
+	return slices.ContainsFunc(aud, func(a string) bool {
+		return slices.ContainsFunc(audiences, func(want string) bool { return strings.EqualFold(strings.TrimSuffix(a, "/"), want) })
+	})
+}
+
+// checkAssertionTime applies Microsoft's clock skew to exp and nbf and its
+// cap on an assertion's lifetime.
+func (s *Server) checkAssertionTime(c jwt.MapClaims) *aadError {
 	now := s.cfg.Now()
 	exp, err := c.GetExpirationTime()
 	if err != nil || exp == nil || !now.Before(exp.Add(assertionClockSkew)) {

@@ -3,7 +3,9 @@
 // v2 token endpoints, the authorize endpoint, OpenID discovery and instance
 // discovery, with the rules that bite real integrations: single-use
 // authorization codes, rotating refresh tokens that expire after inactivity,
-// expired secrets, certificate assertions, missing consent and outages.
+// expired secrets, certificate and federated assertions, missing consent and
+// outages. It also serves the local managed identity endpoints of an Azure
+// host (App Service, Cloud Shell) for the same tenant.
 package identity
 
 import (
@@ -23,10 +25,16 @@ type Config struct {
 	// client assertions signed by its key are accepted.
 	Certificate *x509.Certificate
 
-	// FederatedIssuers are trusted issuers of federated credentials (workload
-	// identity): an assertion whose iss is one of them and whose aud is
-	// api://AzureADTokenExchange is accepted without a signature check.
+	// FederatedCredentials are the application's federated identity
+	// credentials (workload identity); see FederatedCredential.
+	FederatedCredentials []FederatedCredential
+	// FederatedIssuers is a shorthand: a FederatedCredential for each, with
+	// any subject and no signature check.
 	FederatedIssuers []string
+
+	// ManagedIdentity describes the managed identities of the Azure host the
+	// simulator's local managed identity endpoints stand for.
+	ManagedIdentity ManagedIdentityConfig
 
 	RedirectURI string // default https://localhost
 
@@ -53,5 +61,10 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	for _, iss := range c.FederatedIssuers {
+		c.FederatedCredentials = append(c.FederatedCredentials, FederatedCredential{Issuer: iss})
+	}
+	c.FederatedIssuers = nil
+	c.ManagedIdentity = c.ManagedIdentity.withDefaults()
 	return c
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,7 +14,9 @@ import (
 // own introspection.
 type Stats struct {
 	// TokensIssued counts access tokens by grant_type
-	// (client_credentials, authorization_code, refresh_token).
+	// (client_credentials, authorization_code, refresh_token) and, for the
+	// managed identity endpoints, by source (managed_identity_app_service,
+	// managed_identity_cloud_shell).
 	TokensIssued map[string]int
 	// RefreshTokensRotated counts refresh tokens replaced by a newer one.
 	RefreshTokensRotated int
@@ -24,6 +27,9 @@ type Stats struct {
 	CodesReused       int
 	// Failures counts error responses by AADSTS code.
 	Failures map[int]int
+	// ManagedIdentityRefused counts error answers of the managed identity
+	// endpoints (unknown identity, wrong secret header, bad request).
+	ManagedIdentityRefused int
 }
 
 // Server is one simulated tenant's identity platform.
@@ -37,6 +43,8 @@ type Server struct {
 	codes          map[string]*authCode
 	refresh        map[string]*refreshChain // every refresh token ever issued → its chain
 	access         map[string]accessGrant
+	federated      []FederatedCredential
+	managed        ManagedIdentityConfig
 	stats          Stats
 }
 
@@ -61,12 +69,15 @@ type accessGrant struct {
 
 // New returns a server for cfg. Call SetIssuerURL once its address is known.
 func New(cfg Config) *Server {
+	cfg = cfg.withDefaults()
 	return &Server{
-		cfg:     cfg.withDefaults(),
-		codes:   map[string]*authCode{},
-		refresh: map[string]*refreshChain{},
-		access:  map[string]accessGrant{},
-		stats:   Stats{TokensIssued: map[string]int{}, Failures: map[int]int{}},
+		cfg:       cfg,
+		codes:     map[string]*authCode{},
+		refresh:   map[string]*refreshChain{},
+		access:    map[string]accessGrant{},
+		federated: slices.Clone(cfg.FederatedCredentials),
+		managed:   cfg.ManagedIdentity,
+		stats:     Stats{TokensIssued: map[string]int{}, Failures: map[int]int{}},
 	}
 }
 
@@ -91,7 +102,9 @@ func (s *Server) issuerBaseLocked() string {
 	return s.issuerURL
 }
 
-// Handler serves the authority host's endpoints; mount it at the root.
+// Handler serves the authority host's endpoints and the Azure host's local
+// managed identity endpoints (AppServiceTokenPath, CloudShellTokenPath);
+// mount it at the root.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{tenant}/oauth2/token", s.serveToken(tokenV1))
@@ -101,6 +114,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.serveOpenIDConfiguration(tokenV2))
 	mux.HandleFunc("GET /{tenant}/.well-known/openid-configuration", s.serveOpenIDConfiguration(tokenV1))
 	mux.HandleFunc("GET /common/discovery/instance", s.serveInstanceDiscovery)
+	mux.HandleFunc("GET "+AppServiceTokenPath, s.serveAppServiceToken)
+	mux.HandleFunc("POST "+CloudShellTokenPath, s.serveCloudShellToken)
 	return mux
 }
 

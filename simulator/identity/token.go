@@ -28,6 +28,12 @@ type tokenRequest struct {
 	offline   bool   // v2 offline_access: return a refresh token
 	openID    bool   // v2 openid: return an id_token
 	clientInf bool   // client_info=1: return client_info (MSAL asks for it)
+	appID     string // the token's appid when not the application's (a managed identity)
+}
+
+// delegated reports whether the token stands for a signed-in user.
+func (req *tokenRequest) delegated() bool {
+	return req.grant == grantAuthorizationCode || req.grant == grantRefreshToken
 }
 
 func (s *Server) serveToken(version tokenVersion) http.HandlerFunc {
@@ -67,8 +73,7 @@ func (s *Server) parseTokenRequest(r *http.Request, version tokenVersion) (*toke
 	}
 	f := r.PostForm
 	req := &tokenRequest{version: version, tenant: r.PathValue("tenant"), grant: f.Get("grant_type")}
-	delegated := req.grant == grantAuthorizationCode || req.grant == grantRefreshToken
-	if !s.knownTenant(req.tenant, delegated) {
+	if !s.knownTenant(req.tenant, req.delegated()) {
 		return nil, errTenantNotFound(req.tenant)
 	}
 	if req.grant == "" {

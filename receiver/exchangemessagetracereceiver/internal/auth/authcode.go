@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
@@ -38,6 +39,7 @@ type authCodeState struct {
 type authCodeSource struct {
 	s       Settings
 	key     string
+	oldKey  string // where releases before checkpoint.AuthCodeKey kept the state
 	cred    clientCredential
 	now     func() time.Time
 	logger  *zap.Logger
@@ -56,8 +58,8 @@ type authCodeSource struct {
 }
 
 func newAuthCodeSource(s Settings) (TokenSource, error) {
-	if s.Store == nil {
-		return nil, errors.New("auth: authorization_code needs storage to keep its refresh token across restarts")
+	if s.Store == nil || s.KeyPrefix == "" {
+		return nil, errors.New("auth: authorization_code needs storage (and the checkpoint's key prefix) to keep its refresh token across restarts")
 	}
 	cred, err := newClientCredential(s)
 	if err != nil {
@@ -67,9 +69,11 @@ func newAuthCodeSource(s Settings) (TokenSource, error) {
 	// One key per tenant, app and resource: two receivers sharing a
 	// storage extension never overwrite each other's refresh token.
 	keySum := sha256.Sum256([]byte(s.AuthorityHost + "|" + s.TenantID + "|" + s.ClientID + "|" + s.resource()))
+	id := hex.EncodeToString(keySum[:8])
 	return &authCodeSource{
 		s: s, cred: cred, now: time.Now, logger: s.Logger,
-		key:     "auth_code_state_" + hex.EncodeToString(keySum[:8]),
+		key:     checkpoint.AuthCodeKey(s.KeyPrefix, id),
+		oldKey:  "auth_code_state_" + id,
 		codeSum: hex.EncodeToString(sum[:]),
 	}, nil
 }
@@ -129,8 +133,11 @@ func (a *authCodeSource) load(ctx context.Context) error {
 		return nil
 	}
 	raw, err := a.s.Store.Get(ctx, a.key)
+	if err == nil && raw == nil {
+		raw, err = a.migrate(ctx)
+	}
 	if err != nil {
-		return &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: "cannot read the saved refresh token from storage", Err: err}
+		return &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: "cannot read the saved refresh token from storage; retrying before the next token is used", Err: err}
 	}
 	if raw != nil {
 		var st authCodeState
@@ -145,6 +152,25 @@ func (a *authCodeSource) load(ctx context.Context) error {
 		a.logger.Debug("Resuming from the saved refresh token; the configured authorization code was already redeemed")
 	}
 	return nil
+}
+
+// migrate moves the state from the key of releases before
+// checkpoint.AuthCodeKey to the current one, and returns it. The new key is
+// written before the old one is deleted: a failure at any step leaves the
+// refresh token under one key at least, and the next start carries on.
+func (a *authCodeSource) migrate(ctx context.Context) ([]byte, error) {
+	raw, err := a.s.Store.Get(ctx, a.oldKey)
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	if err := a.s.Store.Set(ctx, a.key, raw); err != nil {
+		return nil, fmt.Errorf("moving it to its new storage key (the old one is kept): %w", err)
+	}
+	if err := a.s.Store.Delete(ctx, a.oldKey); err != nil {
+		a.logger.Warn("Moved the saved refresh token to its new storage key but cannot delete the old one; it is no longer used", zap.Error(err))
+	}
+	a.logger.Info("Moved the saved refresh token under the checkpoint's storage prefix")
+	return raw, nil
 }
 
 func (a *authCodeSource) redeem(ctx context.Context) (tokenReply, error) {

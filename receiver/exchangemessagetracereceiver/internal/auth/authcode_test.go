@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -246,4 +248,66 @@ func TestAuthCodeCanceledContext(t *testing.T) {
 	assert.Equal(t, msgtrace.KindTransient, ae.Kind)
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 0, s.srv.Stats().CodesRedeemed, "a canceled call does not spend the code")
+}
+
+// Releases before the checkpoint prefix kept the state under a key of its
+// own at the storage root: the first start moves it, and the refresh token
+// survives whatever step fails.
+func TestAuthCodeMovesItsStateUnderTheCheckpointPrefix(t *testing.T) {
+	tests := []struct {
+		name       string
+		failSet    bool // writing the new key fails on the first attempt
+		failDelete bool
+		wantOldKey bool
+	}{
+		{name: "moved"},
+		{name: "the new key cannot be written: the old one is kept, the next attempt moves it", failSet: true},
+		{name: "the old key cannot be deleted: the new one is used", failDelete: true, wantOldKey: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSim(t, nil)
+			store := newMemStore()
+			code := s.srv.NewAuthCode()
+			first := s.newAuthCode(t, code, store)
+			_, err := first.Token(context.Background())
+			require.NoError(t, err)
+			// Put the state where the previous release wrote it.
+			sum := sha256.Sum256([]byte(s.ts.URL + "|" + tenantID + "|" + clientID + "|https://outlook.office365.com"))
+			oldKey := "auth_code_state_" + hex.EncodeToString(sum[:8])
+			newKey := keyPrefix + "/auth_code/" + hex.EncodeToString(sum[:8])
+			saved := store.data[newKey]
+			require.NotNil(t, saved)
+			store.data = map[string][]byte{oldKey: saved}
+
+			restarted := s.newAuthCode(t, code, store)
+			s.expireAccess()
+			if tt.failSet {
+				store.setFailing(true)
+				_, err := restarted.Token(context.Background())
+				assert.Equal(t, msgtrace.KindTransient, apiError(t, err).Kind)
+				assert.Equal(t, saved, store.data[oldKey], "the old key is kept until the new one is written")
+				store.setFailing(false)
+			}
+			store.failDelete = tt.failDelete
+			tok, err := restarted.Token(context.Background())
+			require.NoError(t, err)
+			assert.NotEmpty(t, tok)
+			st := s.srv.Stats()
+			assert.Equal(t, 1, st.CodesRedeemed, "the saved refresh token was found: no second redemption")
+			assert.Equal(t, 0, st.CodesReused)
+			assert.Equal(t, 0, st.StaleRefreshReuse)
+			assert.NotNil(t, store.data[newKey])
+			assert.NotEqual(t, saved, store.data[newKey], "the rotated refresh token is saved under the new key")
+			_, old := store.data[oldKey]
+			assert.Equal(t, tt.wantOldKey, old)
+
+			// And the start after that reads the new key.
+			again := s.newAuthCode(t, code, store)
+			s.expireAccess()
+			_, err = again.Token(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, 0, s.srv.Stats().StaleRefreshReuse)
+		})
+	}
 }

@@ -2,7 +2,9 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
@@ -75,6 +77,16 @@ func newManagedIdentitySource(s Settings) (TokenSource, error) {
 }
 
 func newWorkloadIdentitySource(s Settings) (TokenSource, error) {
+	// azidentity reads the file only at the first token request and its
+	// failure would read as a network problem; the file is mounted before
+	// the collector starts, so say now what is missing.
+	const where = "set workload_identity.federated_token_file, or AZURE_FEDERATED_TOKEN_FILE (the AKS workload identity webhook sets it in pods labeled azure.workload.identity/use: \"true\")"
+	if s.FederatedTokenFile == "" {
+		return nil, errors.New("auth: workload_identity: no federated token file: " + where)
+	}
+	if _, err := os.Stat(s.FederatedTokenFile); err != nil {
+		return nil, fmt.Errorf("auth: workload_identity: federated token file: %w: %s", err, where)
+	}
 	cred, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
 		ClientOptions: s.clientOptions(), TenantID: s.TenantID, ClientID: s.ClientID,
 		TokenFilePath: s.FederatedTokenFile, DisableInstanceDiscovery: !s.isMicrosoftAuthority(),

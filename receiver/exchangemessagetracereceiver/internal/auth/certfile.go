@@ -19,7 +19,7 @@ import (
 func loadCertificate(path, password string) ([]*x509.Certificate, crypto.PrivateKey, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("auth: read certificate_path: %w", err)
+		return nil, nil, fmt.Errorf("auth: certificate.path: cannot read the file: %w", err)
 	}
 	certs, key, err := azidentity.ParseCertificates(data, []byte(password))
 	if err == nil {
@@ -29,9 +29,9 @@ func loadCertificate(path, password string) ([]*x509.Certificate, crypto.Private
 		if key, leaf, chain, err2 := gopkcs12.DecodeChain(data, password); err2 == nil {
 			return append([]*x509.Certificate{leaf}, chain...), key, nil
 		} else if errors.Is(err2, gopkcs12.ErrIncorrectPassword) {
-			return nil, nil, fmt.Errorf("auth: certificate_path %s: wrong certificate_password", path)
+			return nil, nil, fmt.Errorf("auth: certificate.path %s: certificate.password is wrong", path)
 		}
 	}
 	// Neither parser echoes the password; keep only the reason.
-	return nil, nil, fmt.Errorf("auth: certificate_path %s holds no usable certificate and private key (PEM, or PKCS#12 with certificate_password): %w", path, err)
+	return nil, nil, fmt.Errorf("auth: certificate.path %s holds no usable certificate and private key (PEM, or PKCS#12 with certificate.password): %w", path, err)
 }

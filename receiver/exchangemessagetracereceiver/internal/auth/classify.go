@@ -46,6 +46,9 @@ func transportError(ctx context.Context, err error, redact []string) error {
 
 // classifyResponse reads an error answer of the token endpoint.
 func classifyResponse(status int, header http.Header, body []byte, s Settings, redact []string) error {
+	if s.ManagedIdentity && status != http.StatusTooManyRequests && status < 500 {
+		return managedIdentityRefused(status, body, s, redact)
+	}
 	var ee endpointError
 	_ = json.Unmarshal(body, &ee)
 	detail := firstSentence(ee.Description)
@@ -76,6 +79,27 @@ func classifyResponse(status int, header http.Header, body []byte, s Settings, r
 		e.Code = "AADSTS" + strconv.Itoa(code)
 	}
 	return e
+}
+
+// managedIdentityRefused reads an error answer of the host's managed
+// identity endpoint (App Service's {"message"}, IMDS's and Cloud Shell's
+// {"error_description"}): mostly an identity not attached to the resource.
+func managedIdentityRefused(status int, body []byte, s Settings, redact []string) error {
+	var mi struct {
+		Message     string `json:"message"`
+		Description string `json:"error_description"`
+	}
+	_ = json.Unmarshal(body, &mi)
+	detail := firstSentence(mi.Message + mi.Description)
+	if detail == "" {
+		detail = http.StatusText(status)
+	}
+	msg := "the managed identity endpoint refused the system-assigned identity: enable it on this Azure resource, or set managed_identity.client_id to a user-assigned identity attached to it"
+	if s.ManagedIdentityClientID != "" {
+		msg = fmt.Sprintf("the managed identity endpoint refused managed_identity.client_id %s: set it to the client ID of a user-assigned identity attached to this Azure resource, or leave it empty for the system-assigned identity", s.ManagedIdentityClientID)
+	}
+	return &msgtrace.APIError{Kind: msgtrace.KindAuth, StatusCode: status, Message: msg,
+		Err: scrubbed(fmt.Errorf("managed identity endpoint answered %d: %s", status, detail), redact)}
 }
 
 // operatorMessage says what an AADSTS code means and what to do about it.

@@ -34,7 +34,7 @@ func newClientCredential(s Settings) (clientCredential, error) {
 	case s.ClientSecret != "":
 		return clientCredential{secret: s.ClientSecret}, nil
 	}
-	return clientCredential{}, errors.New("auth: authorization_code needs client_secret or certificate_path to redeem the code")
+	return clientCredential{}, errors.New("auth: authorization_code needs client_secret or certificate.path to redeem the code")
 }
 
 // apply adds the credential to form and returns the values to keep out of

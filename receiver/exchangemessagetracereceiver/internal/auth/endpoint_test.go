@@ -38,7 +38,9 @@ func TestOddTokenEndpointAnswers(t *testing.T) {
 		{name: "400 without a body", status: 400, kind: msgtrace.KindAuth, inMsg: "check tenant_id, client_id"},
 	}
 	flows := map[string]func(s *Settings){
-		"auth code":     func(s *Settings) { s.AuthorizationCode, s.Store = "0.Acode-value-123", newMemStore() },
+		"auth code": func(s *Settings) {
+			s.AuthorizationCode, s.Store, s.KeyPrefix = "0.Acode-value-123", newMemStore(), keyPrefix
+		},
 		"client secret": func(*Settings) {},
 	}
 	for flow, apply := range flows {

@@ -32,6 +32,7 @@ const (
 	graphScope = "https://graph.microsoft.com/.default"
 	legacy     = "https://outlook.office365.com/.default"
 	fedIssuer  = "https://oidc.prod-aks.azure.com/tenant/cluster/"
+	keyPrefix  = "v1/reporting/" + tenantID
 )
 
 type clock struct {
@@ -80,7 +81,7 @@ func newSim(t *testing.T, mutate func(*identity.Config)) *sim {
 }
 
 func (s *sim) settings() Settings {
-	return Settings{TenantID: tenantID, ClientID: clientID, AuthorityHost: s.ts.URL, Scope: graphScope, HTTPClient: s.client}
+	return Settings{TenantID: tenantID, ClientID: clientID, AuthorityHost: s.ts.URL, Scope: graphScope, HTTPClient: s.client, KeyPrefix: keyPrefix}
 }
 
 // resourceServer stands for Graph or the legacy service: it accepts only
@@ -101,10 +102,11 @@ func (s *sim) resourceServer(t *testing.T, audience string) *httptest.Server {
 
 // memStore is an in-memory Store whose writes can be made to fail.
 type memStore struct {
-	mu      sync.Mutex
-	data    map[string][]byte
-	failSet bool
-	sets    int
+	mu         sync.Mutex
+	data       map[string][]byte
+	failSet    bool
+	failDelete bool
+	sets       int
 }
 
 func newMemStore() *memStore { return &memStore{data: map[string][]byte{}} }
@@ -123,6 +125,16 @@ func (m *memStore) Set(_ context.Context, key string, value []byte) error {
 	}
 	m.sets++
 	m.data[key] = append([]byte(nil), value...)
+	return nil
+}
+
+func (m *memStore) Delete(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failSet || m.failDelete {
+		return errors.New("disk full")
+	}
+	delete(m.data, key)
 	return nil
 }
 

@@ -44,7 +44,10 @@ type Settings struct {
 
 	HTTPClient *http.Client // reaches the authority (TLS, proxy)
 	Store      Store        // persists refresh-token state of the authorization code flow
-	Logger     *zap.Logger
+	// KeyPrefix is the receiver's checkpoint prefix (checkpoint.Prefix):
+	// the refresh token is stored under it.
+	KeyPrefix string
+	Logger    *zap.Logger
 }
 
 // Store persists small values; Get returns nil, nil for a missing key.
@@ -52,6 +55,7 @@ type Settings struct {
 type Store interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	Set(ctx context.Context, key string, value []byte) error
+	Delete(ctx context.Context, key string) error
 }
 
 // TokenSource returns a valid access token, refreshing it when needed.
@@ -80,7 +84,7 @@ func NewTokenSource(s Settings) (TokenSource, error) {
 	case s.ClientSecret != "":
 		return newSecretSource(s)
 	}
-	return nil, errors.New("auth: no credential configured: set client_secret, certificate_path, managed_identity, workload_identity or authorization_code")
+	return nil, errors.New("auth: no credential configured: set client_secret, certificate.path, managed_identity or workload_identity (authorization_code also needs client_secret or certificate.path)")
 }
 
 func (s Settings) withDefaults() (Settings, error) {

@@ -19,19 +19,13 @@ const entrySize = 9
 // Keys is the set of rows already emitted: (id, recipient) -> last status
 // emitted, by received-hour bucket.
 type Keys struct {
-	buckets map[int64]map[uint64]uint8
-	txn     Txn // the one open page, reused
+	buckets  map[int64]map[uint64]uint8
+	statuses *statusCodes
+	txn      Txn // the one open page, reused
 }
 
-func newKeys() *Keys { return &Keys{buckets: map[int64]map[uint64]uint8{}} }
-
-// Len is the number of keys held.
-func (k *Keys) Len() int {
-	n := 0
-	for _, b := range k.buckets {
-		n += len(b)
-	}
-	return n
+func newKeys(statuses *statusCodes) *Keys {
+	return &Keys{buckets: map[int64]map[uint64]uint8{}, statuses: statuses}
 }
 
 func bucketOf(t time.Time) int64 { return t.Truncate(bucketSpan).Unix() }
@@ -111,7 +105,7 @@ func (k *Keys) Begin() *Txn {
 // An admitted row is recorded in Keys, undone by Discard.
 func (t *Txn) Admit(row *msgtrace.Row) (emit bool, previous string) {
 	h := rowHash(row.ID, row.RecipientAddress)
-	code := statusCode(row.Status)
+	code := t.keys.statuses.code(row.Status)
 	keys := t.bucket(bucketOf(row.Received))
 	old, existed := keys[h]
 	if existed && old == code {
@@ -125,7 +119,7 @@ func (t *Txn) Admit(row *msgtrace.Row) (emit bool, previous string) {
 	chunk := &t.pending[t.curChunk]
 	chunk.entries = append(chunk.entries, e[:]...)
 	if existed {
-		previous = statusName(old)
+		previous = t.keys.statuses.name(old)
 	}
 	return true, previous
 }
@@ -201,4 +195,14 @@ func (k *Keys) pruneBefore(t time.Time) []int64 {
 		}
 	}
 	return dropped
+}
+
+// Len is the number of keys held (for tests and diagnostics: keys are
+// pruned after every range, so this is about one range's rows).
+func (k *Keys) Len() int {
+	n := 0
+	for _, b := range k.buckets {
+		n += len(b)
+	}
+	return n
 }

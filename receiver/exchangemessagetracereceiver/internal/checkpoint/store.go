@@ -9,13 +9,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.uber.org/zap"
 )
 
-// stateVersion changes when the stored layout does.
+// stateVersion changes when the stored layout does. A field added as
+// optional keeps it: a reader of the same version that does not know the
+// field ignores it (statuses: a release before it reads the codes it names
+// as an unknown status, and emits those rows once more).
 const stateVersion = 1
 
 // Pass names one of the two readers of the API.
@@ -45,12 +48,16 @@ type Cursor struct {
 
 // State is the persisted record (keys are stored apart, in chunks).
 type State struct {
-	Version int               `json:"version"`
-	Live    Cursor            `json:"live"`
-	Settle  Cursor            `json:"settle"`
-	Chunks  map[int64]int     `json:"chunks"` // key bucket -> number of chunks stored
-	Extra   map[string]string `json:"extra,omitempty"`
-	Budget  *Budget           `json:"budget,omitempty"`
+	Version int           `json:"version"`
+	Live    Cursor        `json:"live"`
+	Settle  Cursor        `json:"settle"`
+	Chunks  map[int64]int `json:"chunks"` // key bucket -> number of chunks stored
+	// Statuses names the codes the stored keys give undocumented statuses
+	// (code -> spelling first seen); the documented ones' codes are
+	// msgstatus's. Every write stores the whole table, with the keys that
+	// use it.
+	Statuses map[uint8]string `json:"statuses,omitempty"`
+	Budget   *Budget          `json:"budget,omitempty"`
 }
 
 // Budget is the tenant's request budget at the last write, so that a
@@ -80,48 +87,70 @@ type Store struct {
 	prefix string
 	State  State
 	Keys   *Keys
-	// OnWrite, when set, updates the state just before each write (the
-	// receiver stores its request budget this way).
-	OnWrite func(*State)
+	budget BudgetSource
+	logger *zap.Logger
 }
 
-// Open loads the checkpoint stored under prefix (one per tenant and API, so
-// that a storage extension shared by several receivers keeps them apart).
-func Open(ctx context.Context, client storage.Client, prefix string) (*Store, error) {
-	s := &Store{client: client, prefix: prefix, Keys: newKeys(), State: State{Version: stateVersion, Chunks: map[int64]int{}}}
-	raw, err := client.Get(ctx, s.stateKey())
-	if err != nil {
-		return nil, fmt.Errorf("reading the checkpoint from storage: %w", err)
+// BudgetSource returns the request budget to store with the state.
+type BudgetSource func() *Budget
+
+// Option configures a Store at Open.
+type Option func(*Store)
+
+// WithLogger is where the store reports what it cannot keep faithfully.
+func WithLogger(l *zap.Logger) Option { return func(s *Store) { s.logger = l } }
+
+// Open loads the checkpoint stored under prefix (see Prefix).
+func Open(ctx context.Context, client storage.Client, prefix string, opts ...Option) (*Store, error) {
+	s := &Store{client: client, prefix: prefix, State: State{Version: stateVersion, Chunks: map[int64]int{}}, logger: zap.NewNop()}
+	for _, opt := range opts {
+		opt(s)
 	}
-	if raw == nil {
-		return s, nil
-	}
-	if err := json.Unmarshal(raw, &s.State); err != nil {
-		return nil, fmt.Errorf("the stored checkpoint %q is corrupt (%w): delete the storage directory's file for this receiver to start over from initial_lookback", s.stateKey(), err)
-	}
-	if s.State.Version != stateVersion {
-		return nil, fmt.Errorf("the stored checkpoint has layout version %d, this build reads %d", s.State.Version, stateVersion)
-	}
-	if s.State.Chunks == nil {
-		s.State.Chunks = map[int64]int{}
-	}
-	for bucket, n := range s.State.Chunks {
-		for i := 0; i < n; i++ {
-			chunk, err := client.Get(ctx, s.chunkKey(bucket, i))
-			if err != nil {
-				return nil, fmt.Errorf("reading emitted-row keys from storage: %w", err)
-			}
-			s.Keys.load(bucket, chunk)
-		}
+	if err := s.load(ctx); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Store) stateKey() string { return s.prefix + "/state" }
-
-func (s *Store) chunkKey(bucket int64, i int) string {
-	return s.prefix + "/keys/" + strconv.FormatInt(bucket, 10) + "/" + strconv.Itoa(i)
+func (s *Store) load(ctx context.Context) error {
+	raw, err := s.client.Get(ctx, s.stateKey())
+	if err != nil {
+		return fmt.Errorf("reading the checkpoint from storage: %w", err)
+	}
+	corrupt := func(err error) error {
+		return fmt.Errorf("the stored checkpoint %q is corrupt (%w): delete the storage directory's file for this receiver to start over from initial_lookback", s.stateKey(), err)
+	}
+	if raw != nil {
+		if err := json.Unmarshal(raw, &s.State); err != nil {
+			return corrupt(err)
+		}
+		if s.State.Version != stateVersion {
+			return fmt.Errorf("the stored checkpoint has layout version %d, this build reads %d", s.State.Version, stateVersion)
+		}
+	}
+	if s.State.Chunks == nil {
+		s.State.Chunks = map[int64]int{}
+	}
+	statuses, err := newStatusCodes(s.State.Statuses, s.logger)
+	if err != nil {
+		return corrupt(err)
+	}
+	s.Keys = newKeys(statuses)
+	for bucket, n := range s.State.Chunks {
+		for i := 0; i < n; i++ {
+			chunk, err := s.client.Get(ctx, s.chunkKey(bucket, i))
+			if err != nil {
+				return fmt.Errorf("reading emitted-row keys from storage: %w", err)
+			}
+			s.Keys.load(bucket, chunk)
+		}
+	}
+	return nil
 }
+
+// SetBudgetSource makes every later write store the request budget src
+// returns (see write), so that a restart does not start with a fresh one.
+func (s *Store) SetBudgetSource(src BudgetSource) { s.budget = src }
 
 // Cursor returns the pass's cursor, for updating before a commit.
 func (s *Store) Cursor(p Pass) *Cursor {
@@ -180,10 +209,14 @@ func (s *Store) Prune(ctx context.Context, t time.Time) error {
 // Save writes the state record alone (cursor moves without keys).
 func (s *Store) Save(ctx context.Context) error { return s.write(ctx, nil) }
 
-// write sets the state record together with ops, in one batch.
+// write sets the state record together with ops, in one batch. The record
+// carries, besides the cursors, the status table as it is now (so a chunk in
+// ops never holds a code the stored table lacks) and the request budget of
+// the budget source, if one is set.
 func (s *Store) write(ctx context.Context, ops []*storage.Operation) error {
-	if s.OnWrite != nil {
-		s.OnWrite(&s.State)
+	s.State.Statuses = s.Keys.statuses.names
+	if s.budget != nil {
+		s.State.Budget = s.budget()
 	}
 	raw, err := json.Marshal(&s.State)
 	if err != nil {

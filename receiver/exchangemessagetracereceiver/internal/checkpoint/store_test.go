@@ -137,7 +137,7 @@ func TestPersistAcrossRestart(t *testing.T) {
 	live.At = at
 	live.Range = &InFlight{Start: at, End: at.Add(24 * time.Hour), NextLink: "https://graph/next?$skiptoken=abc", Pages: 3}
 	budget := &Budget{Sent: []int64{at.UnixMilli()}, PausedUntil: at.Add(time.Minute).UnixMilli()}
-	store.OnWrite = func(st *State) { st.Budget = budget }
+	store.SetBudgetSource(func() *Budget { return budget })
 	txn := store.Keys.Begin()
 	for i := range 100 {
 		r := row(fmt.Sprintf("m%d", i), "a@x.com", "delivered", at.Add(time.Duration(i)*time.Minute))

@@ -215,7 +215,7 @@ func TestThrottlePausesTheSharedBudget(t *testing.T) {
 	go func() {
 		done <- h.client.FetchPages(ctx, testRange, "", func(*msgtrace.Page) error { return nil })
 	}()
-	require.Eventually(t, func() bool { return h.budget.PausedFor() > 25*time.Second }, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { _, until := h.budget.Snapshot(); return time.Until(until) > 25*time.Second }, 5*time.Second, 10*time.Millisecond)
 	cancel()
 	err := <-done
 	require.ErrorIs(t, err, context.Canceled)

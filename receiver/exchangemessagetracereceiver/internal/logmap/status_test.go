@@ -7,40 +7,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-func TestDescribeStatus(t *testing.T) {
-	tests := []struct {
-		in, graph, legacy string
-		severity          plog.SeverityNumber
-	}{
-		{"delivered", "delivered", "Delivered", plog.SeverityNumberInfo},
-		{"Delivered", "delivered", "Delivered", plog.SeverityNumberInfo},
-		{"DELIVERED", "delivered", "Delivered", plog.SeverityNumberInfo},
-		{"expanded", "expanded", "Expanded", plog.SeverityNumberInfo},
-		{"gettingStatus", "gettingStatus", "GettingStatus", plog.SeverityNumberInfo},
-		{"GettingStatus", "gettingStatus", "GettingStatus", plog.SeverityNumberInfo},
-		{"gettingstatus", "gettingStatus", "GettingStatus", plog.SeverityNumberInfo},
-		{"Pending", "pending", "Pending", plog.SeverityNumberInfo},
-		{"None", "none", "None", plog.SeverityNumberInfo},
-		{"failed", "failed", "Failed", plog.SeverityNumberWarn},
-		{"Failed", "failed", "Failed", plog.SeverityNumberWarn},
-		{"quarantined", "quarantined", "Quarantined", plog.SeverityNumberWarn},
-		{"FilteredAsSpam", "filteredAsSpam", "FilteredAsSpam", plog.SeverityNumberWarn},
-		{"filteredasspam", "filteredAsSpam", "FilteredAsSpam", plog.SeverityNumberWarn},
-		{"recalled", "recalled", "Recalled", plog.SeverityNumberInfo},
-		{"unknownFutureValue", "unknownFutureValue", "UnknownFutureValue", plog.SeverityNumberInfo},
-		// Not documented by either API: case of the first letter only.
-		{"Resubmitted", "resubmitted", "Resubmitted", plog.SeverityNumberInfo},
-		{"partiallyDelivered", "partiallyDelivered", "PartiallyDelivered", plog.SeverityNumberInfo},
-		{"", "", "", plog.SeverityNumberInfo},
-		{"É", "É", "É", plog.SeverityNumberInfo},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			assert.Equal(t, statusInfo{tt.graph, tt.legacy, tt.severity}, describeStatus(tt.in))
-		})
-	}
-}
-
 func TestRecordSeverityAndAttributes(t *testing.T) {
 	f := graphRows[0]
 	f.row.Status = "Failed"
@@ -56,4 +22,10 @@ func TestRecordSeverityAndAttributes(t *testing.T) {
 	f.previousStatus = ""
 	lr = appendOne(Options{}, f)
 	assert.Equal(t, map[string]any{AttributeStatus: "failed"}, lr.Attributes().AsRaw())
+
+	// An undocumented status keeps its letters; Graph's spelling starts lower case.
+	f.row.Status, f.previousStatus = "Resubmitted", "PartiallyDelivered"
+	lr = appendOne(Options{}, f)
+	assert.Equal(t, plog.SeverityNumberInfo, lr.SeverityNumber())
+	assert.Equal(t, map[string]any{AttributeStatus: "resubmitted", AttributePreviousStatus: "partiallyDelivered"}, lr.Attributes().AsRaw())
 }
