@@ -11,9 +11,11 @@ SIM_BIN    := bin/msgtrace-sim
 CONFIGS    := $(wildcard config/*.yaml)
 GO_TEST    ?= go test
 # Unit and component tests; the end-to-end suite needs the built binary.
-UNIT_PKGS  := ./receiver/... ./simulator/... ./cmd/...
+UNIT_PKGS  := ./receiver/... ./simulator/... ./cmd/... ./scripts/...
+# The fault tests append their figures here; `make readme` renders them into README.md.
+E2E_FIGURES ?= $(CURDIR)/build/e2e-figures.jsonl
 
-.PHONY: all generate check-generate build sim test unit-test e2e-test validate lint run bench clean
+.PHONY: all generate check-generate build sim test unit-test e2e-test readme validate lint run bench clean
 
 all: build
 
@@ -51,7 +53,13 @@ validate: $(BIN)
 	@for c in $(CONFIGS); do echo "validate $$c"; ./$(BIN) validate --config $$c || exit 1; done
 
 e2e-test: $(BIN) sim
-	OTELCOL_BIN=$(CURDIR)/$(BIN) SIM_BIN=$(CURDIR)/$(SIM_BIN) $(GO_TEST) -count=1 -timeout 40m -parallel 4 -tags e2e ./tests/e2e/...
+	@mkdir -p $(dir $(E2E_FIGURES)) && rm -f $(E2E_FIGURES)
+	OTELCOL_BIN=$(CURDIR)/$(BIN) SIM_BIN=$(CURDIR)/$(SIM_BIN) E2E_FIGURES=$(E2E_FIGURES) $(GO_TEST) -count=1 -timeout 40m -parallel 4 -tags e2e ./tests/e2e/...
+
+## readme: the README's generated sections: the field reference (from internal/logmap/FIELDS.md) and,
+## after `make e2e-test`, the fault-test figures (from $(E2E_FIGURES))
+readme:
+	go run ./scripts/readme/render $$(test -s $(E2E_FIGURES) && echo -figures $(E2E_FIGURES)) README.md
 
 ## lint: gofmt, go vet, staticcheck (pinned in tools/go.mod)
 lint:

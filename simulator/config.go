@@ -5,8 +5,10 @@ import (
 	"time"
 )
 
-// Config configures a simulator. The zero value of every field has a
-// usable default (see withDefaults).
+// Config configures a simulator. One convention for every setting, here,
+// in msgtrace-sim's flags and in its config file: absent or 0 means the
+// default (see withDefaults); for the settings that can be switched off
+// (RateLimit, the model's fractions), a negative value means none.
 type Config struct {
 	// Seed makes every generated row, token and injected fault reproducible.
 	Seed uint64
@@ -71,7 +73,7 @@ type Config struct {
 }
 
 // ModelConfig describes the synthetic mail flow. For the fractions, 0
-// means the default and a negative value means none.
+// means the default and a negative value means none (Config's convention).
 type ModelConfig struct {
 	// RowsPerDay is the mean number of rows (message x recipient) per day;
 	// 0 disables the model (only Config.Rows are served).
@@ -145,8 +147,20 @@ type Faults struct {
 }
 
 // Duration is a time.Duration that reads and writes as "5s" in JSON (and
-// accepts a number of nanoseconds).
+// accepts a number of nanoseconds), and is a flag.Value.
 type Duration time.Duration
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// Set reads a flag's value ("5s").
+func (d *Duration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
 
 func (d Duration) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + time.Duration(d).String() + `"`), nil

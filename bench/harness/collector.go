@@ -177,37 +177,87 @@ func configYAML(spec runSpec, t *tenant, pprofPort, metricsPort int) string {
 // delivered, stops it and reads its resource usage.
 func runCollector(bin string, spec runSpec, t *tenant) (runResult, error) {
 	res := runResult{Name: spec.Pipe.name()}
-	if err := os.MkdirAll(spec.Dir, 0o755); err != nil {
+	cfgPath, pprofPort, err := writeRunConfig(spec, t)
+	if err != nil {
 		return res, err
 	}
-	pprofPort := 0
+	t.reset()
+	simCPU0 := selfCPU()
+	p, err := startCollectorProcess(bin, cfgPath, filepath.Join(spec.Dir, "collector.log"))
+	if err != nil {
+		return res, err
+	}
+	defer p.log.Close()
+	profileDone := startProfile(spec, pprofPort)
+
+	rows, doneAt, err := p.waitDelivered(spec, t)
+	if err != nil {
+		return res, err
+	}
+	if err := <-profileDone; err != nil {
+		fmt.Fprintf(os.Stderr, "profile: %v\n", err)
+	}
+	// The peak RSS of the collector itself: rusage's Maxrss of a child also
+	// counts the harness's memory the child shared between fork and exec.
+	hwm := vmHWM(p.cmd.Process.Pid)
+	ru, err := p.stop()
+	if err != nil {
+		return res, err
+	}
+	res.Rows = rows
+	res.WallSeconds = doneAt.Sub(p.started).Seconds()
+	res.UserSeconds = time.Duration(ru.Utime.Nano()).Seconds()
+	res.SysSeconds = time.Duration(ru.Stime.Nano()).Seconds()
+	res.CPUSeconds = res.UserSeconds + res.SysSeconds
+	res.MaxRSSMiB = float64(hwm) / 1024
+	res.SimCPU = (selfCPU() - simCPU0).Seconds()
+	c := t.sim.Counters()
+	res.Requests, res.MaxInWindow, res.Throttled = c.APIRequests, c.MaxAPIRequestsInWindow, c.Throttled
+	return res, nil
+}
+
+// writeRunConfig writes the run's collector config into spec.Dir; pprofPort
+// is 0 unless a profile was asked for.
+func writeRunConfig(spec runSpec, t *tenant) (path string, pprofPort int, err error) {
+	if err := os.MkdirAll(spec.Dir, 0o755); err != nil {
+		return "", 0, err
+	}
 	if spec.Pprof != "" {
 		pprofPort = freePort()
 	}
-	cfgPath := filepath.Join(spec.Dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, []byte(configYAML(spec, t, pprofPort, freePort())), 0o644); err != nil {
-		return res, err
-	}
-	logFile, err := os.Create(filepath.Join(spec.Dir, "collector.log"))
-	if err != nil {
-		return res, err
-	}
-	defer logFile.Close()
+	path = filepath.Join(spec.Dir, "config.yaml")
+	return path, pprofPort, os.WriteFile(path, []byte(configYAML(spec, t, pprofPort, freePort())), 0o644)
+}
 
-	t.reset()
-	simCPU0 := selfCPU()
-	cmd := exec.Command(bin, "--config", cfgPath)
-	stderr, err := cmd.StderrPipe()
+// collectorProcess is a running collector with its log.
+type collectorProcess struct {
+	cmd     *exec.Cmd
+	log     *os.File
+	started time.Time
+	exited  chan error
+	// debugRows counts the rows the debug exporter reported (its log lines).
+	debugRows atomic.Int64
+}
+
+// startCollectorProcess runs the collector on cfgPath, its output in
+// logPath, counting the debug exporter's rows as its log goes by.
+func startCollectorProcess(bin, cfgPath, logPath string) (*collectorProcess, error) {
+	logFile, err := os.Create(logPath)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	cmd.Stdout = logFile
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return res, err
+	p := &collectorProcess{cmd: exec.Command(bin, "--config", cfgPath), log: logFile, exited: make(chan error, 1)}
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		logFile.Close()
+		return nil, err
 	}
-	// The debug exporter's lines count what reached it.
-	var debugCount atomic.Int64
+	p.cmd.Stdout = logFile
+	p.started = time.Now()
+	if err := p.cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, err
+	}
 	logDone := make(chan struct{})
 	go func() {
 		defer close(logDone)
@@ -216,36 +266,42 @@ func runCollector(bin string, spec runSpec, t *tenant) (runResult, error) {
 		for sc.Scan() {
 			if m := debugRecords.FindSubmatch(sc.Bytes()); m != nil {
 				n, _ := strconv.ParseInt(string(m[1]), 10, 64)
-				debugCount.Add(n)
+				p.debugRows.Add(n)
 			}
 		}
 	}()
-	exited := make(chan error, 1)
-	go func() { <-logDone; exited <- cmd.Wait() }()
+	go func() { <-logDone; p.exited <- p.cmd.Wait() }()
+	return p, nil
+}
 
-	delivered := func() int64 {
-		if spec.Pipe.Exporter == "sumologic" {
-			return t.sink.Stats().Lines
-		}
-		return debugCount.Load()
+// startProfile fetches a CPU profile of the run when spec asks for one; the
+// channel gives its error (nil at once without a profile).
+func startProfile(spec runSpec, port int) <-chan error {
+	done := make(chan error, 1)
+	if spec.Pprof == "" {
+		done <- nil
+		return done
 	}
-	var profileDone chan error
-	if spec.Pprof != "" {
-		profileDone = make(chan error, 1)
-		go func() { profileDone <- fetchProfile(pprofPort, spec.ProfileSeconds, spec.Pprof) }()
-	}
+	go func() { done <- fetchProfile(port, spec.ProfileSeconds, spec.Pprof) }()
+	return done
+}
 
-	// Done when the expected count arrived (or, for the receiver, when the
-	// count equals the rows the simulator served and nothing moved for a
-	// while: a backfill ends with a short page and then silence).
+// waitDelivered polls until the run is done: the expected count arrived,
+// or, for the receiver, the count equals the rows the simulator served and
+// nothing moved for a while (a backfill ends with a short page and then
+// silence). doneAt is when the count last moved.
+func (p *collectorProcess) waitDelivered(spec runSpec, t *tenant) (rows int64, doneAt time.Time, err error) {
+	delivered := p.debugRows.Load
+	if spec.Pipe.Exporter == "sumologic" {
+		delivered = func() int64 { return t.sink.Stats().Lines }
+	}
 	deadline := time.Now().Add(spec.Timeout)
 	var last int64 = -1
 	lastChange := time.Now()
-	var doneAt time.Time
-	for doneAt.IsZero() {
+	for {
 		select {
-		case err := <-exited:
-			return res, fmt.Errorf("collector exited early (%v); see %s", err, logFile.Name())
+		case err := <-p.exited:
+			return last, doneAt, fmt.Errorf("collector exited early (%v); see %s", err, p.log.Name())
 		case <-time.After(100 * time.Millisecond):
 		}
 		n := delivered()
@@ -254,46 +310,31 @@ func runCollector(bin string, spec runSpec, t *tenant) (runResult, error) {
 		}
 		switch {
 		case spec.Expect > 0 && n >= spec.Expect:
-			doneAt = lastChange
+			return last, lastChange, nil
 		case spec.Expect == 0 && n > 0 && n == t.graphRowsServed() && time.Since(lastChange) > 2*time.Second:
-			doneAt = lastChange
+			return last, lastChange, nil
 		case time.Now().After(deadline):
-			_ = cmd.Process.Kill()
-			return res, fmt.Errorf("timed out with %d rows delivered; see %s", n, logFile.Name())
+			_ = p.cmd.Process.Kill()
+			return last, doneAt, fmt.Errorf("timed out with %d rows delivered; see %s", n, p.log.Name())
 		}
 	}
-	if profileDone != nil {
-		if err := <-profileDone; err != nil {
-			fmt.Fprintf(os.Stderr, "profile: %v\n", err)
-		}
-	}
-	// The peak RSS of the collector itself: rusage's Maxrss of a child also
-	// counts the harness's memory the child shared between fork and exec.
-	hwm := vmHWM(cmd.Process.Pid)
-	_ = cmd.Process.Signal(syscall.SIGTERM)
+}
+
+// stop ends the collector with SIGTERM (SIGKILL after 30s) and returns its
+// resource usage.
+func (p *collectorProcess) stop() (*syscall.Rusage, error) {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-exited:
+	case <-p.exited:
 	case <-time.After(30 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
+		_ = p.cmd.Process.Kill()
+		<-p.exited
 	}
-	simCPU := selfCPU() - simCPU0
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
-		return res, fmt.Errorf("no rusage")
+		return nil, fmt.Errorf("no rusage")
 	}
-	c := t.sim.Counters()
-	res.Rows = last
-	res.WallSeconds = doneAt.Sub(start).Seconds()
-	res.UserSeconds = time.Duration(ru.Utime.Nano()).Seconds()
-	res.SysSeconds = time.Duration(ru.Stime.Nano()).Seconds()
-	res.CPUSeconds = res.UserSeconds + res.SysSeconds
-	res.MaxRSSMiB = float64(hwm) / 1024
-	res.SimCPU = simCPU.Seconds()
-	res.Requests = c.APIRequests
-	res.MaxInWindow = c.MaxAPIRequestsInWindow
-	res.Throttled = c.Throttled
-	return res, nil
+	return ru, nil
 }
 
 // fetchProfile takes a CPU profile of the running collector through the

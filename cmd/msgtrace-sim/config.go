@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -33,9 +34,9 @@ type fileConfig struct {
 	Domain             string             `json:"domain"`
 	RowsFile           string             `json:"rows_file"` // explicit rows (JSON array or API response)
 
-	// RateLimit: requests per tenant per window; absent means 100, 0 turns
-	// the quota off.
-	RateLimit       *int               `json:"rate_limit"`
+	// RateLimit: requests per tenant per window. As every setting of the
+	// simulator: absent or 0 means the default (100), negative means none.
+	RateLimit       int                `json:"rate_limit"`
 	RateWindow      simulator.Duration `json:"rate_window"`
 	RetryAfter      simulator.Duration `json:"retry_after"`
 	AccessTokenTTL  simulator.Duration `json:"access_token_ttl"`
@@ -85,13 +86,48 @@ func loadFile(path string, c *fileConfig) error {
 	return nil
 }
 
+// validate rejects what the simulator would silently misread.
+func (c fileConfig) validate() error {
+	var errs []error
+	for _, d := range []struct {
+		key string
+		v   simulator.Duration
+	}{
+		{"access_token_ttl (-token-ttl)", c.AccessTokenTTL}, {"refresh_token_ttl (-refresh-token-ttl)", c.RefreshTokenTTL},
+		{"auth_code_ttl (-auth-code-ttl)", c.AuthCodeTTL}, {"max_visibility_delay (-max-visibility-delay)", c.MaxVisibilityDelay},
+		{"max_change_delay (-max-change-delay)", c.MaxChangeDelay}, {"rate_window (-rate-window)", c.RateWindow},
+		{"retry_after (-retry-after)", c.RetryAfter},
+	} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("%s: %s is negative; 0 means the default", d.key, time.Duration(d.v)))
+		}
+	}
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{
+		{"delayed_fraction (-delayed-fraction)", c.DelayedFraction}, {"changing_fraction (-changing-fraction)", c.ChangingFraction},
+	} {
+		if f.v > 1 {
+			errs = append(errs, fmt.Errorf("%s: %g is over 1; 0 means the default, a negative value none", f.key, f.v))
+		}
+	}
+	if c.DailySwing < 0 || c.DailySwing >= 1 {
+		errs = append(errs, fmt.Errorf("daily_swing (-daily-swing): %g is outside [0, 1)", c.DailySwing))
+	}
+	if c.RowsPerDay < 0 || c.Days < 0 {
+		errs = append(errs, fmt.Errorf("rows_per_day and days are amounts: %g and %g must not be negative", c.RowsPerDay, c.Days))
+	}
+	return errors.Join(errs...)
+}
+
 // simConfig turns the command's configuration into the simulator's.
 func (c fileConfig) simConfig(now time.Time) (simulator.Config, error) {
 	cfg := simulator.Config{
 		Seed: c.Seed, TenantID: c.TenantID, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
 		RedirectURI: c.RedirectURI, AccessTokenTTL: time.Duration(c.AccessTokenTTL),
 		RefreshTokenTTL: time.Duration(c.RefreshTokenTTL), AuthCodeTTL: time.Duration(c.AuthCodeTTL),
-		RateWindow: time.Duration(c.RateWindow), RetryAfter: time.Duration(c.RetryAfter),
+		RateLimit: c.RateLimit, RateWindow: time.Duration(c.RateWindow), RetryAfter: time.Duration(c.RetryAfter),
 		LegacyVerbose: c.LegacyVerbose, Faults: c.Faults,
 		HTTPSAddr: c.HTTPSAddr, HTTPAddr: c.HTTPAddr, CertDir: c.Dir,
 		Model: simulator.ModelConfig{
@@ -100,12 +136,6 @@ func (c fileConfig) simConfig(now time.Time) (simulator.Config, error) {
 			ChangingFraction: c.ChangingFraction, MaxChangeDelay: time.Duration(c.MaxChangeDelay),
 			Organization: c.Organization, Domain: c.Domain,
 		},
-	}
-	if c.RateLimit != nil {
-		cfg.RateLimit = *c.RateLimit
-		if cfg.RateLimit == 0 {
-			cfg.RateLimit = -1 // the simulator reads 0 as "default"
-		}
 	}
 	if c.ClientCertFile != "" {
 		cert, err := readCertificate(c.ClientCertFile)

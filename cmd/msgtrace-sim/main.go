@@ -44,106 +44,70 @@ func run(args []string, out io.Writer) error {
 	return serve(ctx, c, out)
 }
 
+// parseArgs reads the command line in three steps: the defaults, then the
+// -config file if one is named, then every flag given, which wins over the
+// file. The flags are parsed twice (once to find -config, once over the
+// file) so that each is declared once, bound to its field.
 func parseArgs(args []string) (fileConfig, error) {
 	c := defaultConfig()
-	fs := flag.NewFlagSet("msgtrace-sim", flag.ContinueOnError)
-	configPath := fs.String("config", "", "JSON or YAML config file (flags override it)")
-	var flagged fileConfig
-	faults := fs.String("faults", "", `fault setting as JSON, e.g. {"throttle":0.05,"html":0.01}`)
-	fs.Uint64Var(&flagged.Seed, "seed", c.Seed, "seed of rows and faults")
-	fs.StringVar(&flagged.TenantID, "tenant", "", "tenant id (default "+simulator.DefaultTenantID+")")
-	fs.StringVar(&flagged.ClientID, "client-id", "", "client id (default "+simulator.DefaultClientID+")")
-	fs.StringVar(&flagged.ClientSecret, "client-secret", "", "client secret (default a fixed test value)")
-	fs.Float64Var(&flagged.RowsPerDay, "rows-per-day", c.RowsPerDay, "mean rows per day (0: only -rows)")
-	fs.Float64Var(&flagged.Days, "days", c.Days, "days of history before start")
-	fs.Float64Var(&flagged.DailySwing, "daily-swing", c.DailySwing, "daily rate swing in [0,1): 0 is a flat rate")
-	fs.Float64Var(&flagged.DelayedFraction, "delayed-fraction", 0, "fraction of rows that appear late (default 0.1; negative: none)")
-	fs.Float64Var(&flagged.ChangingFraction, "changing-fraction", 0, "fraction of rows whose status changes (default 0.1; negative: none)")
-	maxVis := fs.Duration("max-visibility-delay", 0, "longest visibility delay (default 30m)")
-	maxChange := fs.Duration("max-change-delay", 0, "longest status change delay (default 1h)")
-	fs.StringVar(&flagged.RowsFile, "rows", "", "JSON file of explicit rows (array or API response)")
-	rateLimit := fs.Int("rate-limit", 100, "requests per tenant per rate window (0: no quota)")
-	rateWindow := fs.Duration("rate-window", 0, "rolling quota window (default 5m)")
-	retryAfter := fs.Duration("retry-after", 0, "fixed Retry-After of 429s (default: until the window frees)")
-	tokenTTL := fs.Duration("token-ttl", 0, "access token lifetime (default 1h)")
-	refreshTTL := fs.Duration("refresh-token-ttl", 0, "refresh token inactivity lifetime (default 90 days)")
-	codeTTL := fs.Duration("auth-code-ttl", 0, "authorization code lifetime (default 10m)")
-	fs.StringVar(&flagged.ClientCertFile, "client-cert", "", "PEM certificate registered on the application (certificate credentials)")
-	fs.BoolVar(&flagged.LegacyVerbose, "legacy-verbose", false, "answer the legacy report in the verbose OData shape")
-	fs.StringVar(&flagged.HTTPSAddr, "https-addr", c.HTTPSAddr, "HTTPS listen address")
-	fs.StringVar(&flagged.HTTPAddr, "http-addr", c.HTTPAddr, "plain HTTP listen address")
-	fs.StringVar(&flagged.SumoAddr, "sumo-addr", c.SumoAddr, "Sumo sink listen address (empty: no sink)")
-	fs.StringVar(&flagged.Dir, "dir", c.Dir, "directory for ca.pem and endpoints.json")
-	fs.DurationVar(&flagged.Summary, "summary", 0, "print a summary of delivered vs existing rows this often (needs the Sumo sink; 0: off)")
-	if err := fs.Parse(args); err != nil {
+	path, err := parseFlags(args, &c)
+	if err != nil {
 		return c, err
 	}
-	if *configPath != "" {
-		if err := loadFile(*configPath, &c); err != nil {
+	if path != "" {
+		c = defaultConfig()
+		if err := loadFile(path, &c); err != nil {
+			return c, err
+		}
+		if _, err := parseFlags(args, &c); err != nil {
 			return c, err
 		}
 	}
-	var ferr error
-	fs.Visit(func(f *flag.Flag) {
-		switch f.Name {
-		case "summary":
-			c.Summary = flagged.Summary
-		case "seed":
-			c.Seed = flagged.Seed
-		case "tenant":
-			c.TenantID = flagged.TenantID
-		case "client-id":
-			c.ClientID = flagged.ClientID
-		case "client-secret":
-			c.ClientSecret = flagged.ClientSecret
-		case "rows-per-day":
-			c.RowsPerDay = flagged.RowsPerDay
-		case "days":
-			c.Days = flagged.Days
-		case "daily-swing":
-			c.DailySwing = flagged.DailySwing
-		case "delayed-fraction":
-			c.DelayedFraction = flagged.DelayedFraction
-		case "changing-fraction":
-			c.ChangingFraction = flagged.ChangingFraction
-		case "max-visibility-delay":
-			c.MaxVisibilityDelay = simulator.Duration(*maxVis)
-		case "max-change-delay":
-			c.MaxChangeDelay = simulator.Duration(*maxChange)
-		case "rows":
-			c.RowsFile = flagged.RowsFile
-		case "rate-limit":
-			c.RateLimit = rateLimit
-		case "rate-window":
-			c.RateWindow = simulator.Duration(*rateWindow)
-		case "retry-after":
-			c.RetryAfter = simulator.Duration(*retryAfter)
-		case "token-ttl":
-			c.AccessTokenTTL = simulator.Duration(*tokenTTL)
-		case "refresh-token-ttl":
-			c.RefreshTokenTTL = simulator.Duration(*refreshTTL)
-		case "auth-code-ttl":
-			c.AuthCodeTTL = simulator.Duration(*codeTTL)
-		case "client-cert":
-			c.ClientCertFile = flagged.ClientCertFile
-		case "legacy-verbose":
-			c.LegacyVerbose = flagged.LegacyVerbose
-		case "https-addr":
-			c.HTTPSAddr = flagged.HTTPSAddr
-		case "http-addr":
-			c.HTTPAddr = flagged.HTTPAddr
-		case "sumo-addr":
-			c.SumoAddr = flagged.SumoAddr
-		case "dir":
-			c.Dir = flagged.Dir
-		case "faults":
-			c.Faults = simulator.Faults{}
-			if err := json.Unmarshal([]byte(*faults), &c.Faults); err != nil {
-				ferr = fmt.Errorf("-faults: %w", err)
-			}
+	return c, c.validate()
+}
+
+// parseFlags sets the fields of c named by the flags in args (a flag not
+// given leaves its field as it is) and returns the -config path.
+func parseFlags(args []string, c *fileConfig) (configPath string, err error) {
+	fs := flag.NewFlagSet("msgtrace-sim", flag.ContinueOnError)
+	fs.StringVar(&configPath, "config", "", "JSON or YAML config file (flags override it)")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of rows and faults")
+
+	fs.StringVar(&c.TenantID, "tenant", c.TenantID, "tenant id (empty: "+simulator.DefaultTenantID+")")
+	fs.StringVar(&c.ClientID, "client-id", c.ClientID, "client id (empty: "+simulator.DefaultClientID+")")
+	fs.StringVar(&c.ClientSecret, "client-secret", c.ClientSecret, "client secret (empty: a fixed test value)")
+	fs.StringVar(&c.ClientCertFile, "client-cert", c.ClientCertFile, "PEM certificate registered on the application (certificate credentials)")
+	fs.Var(&c.AccessTokenTTL, "token-ttl", "access token lifetime (0: 1h)")
+	fs.Var(&c.RefreshTokenTTL, "refresh-token-ttl", "refresh token inactivity lifetime (0: 90 days)")
+	fs.Var(&c.AuthCodeTTL, "auth-code-ttl", "authorization code lifetime (0: 10m)")
+
+	fs.Float64Var(&c.RowsPerDay, "rows-per-day", c.RowsPerDay, "mean rows per day (0: no generated rows, only -rows)")
+	fs.Float64Var(&c.Days, "days", c.Days, "days of history before start")
+	fs.Float64Var(&c.DailySwing, "daily-swing", c.DailySwing, "daily rate swing in [0,1): 0 is a flat rate")
+	fs.Float64Var(&c.DelayedFraction, "delayed-fraction", c.DelayedFraction, "fraction of rows that appear late (0: 0.1; negative: none)")
+	fs.Var(&c.MaxVisibilityDelay, "max-visibility-delay", "longest visibility delay (0: 30m)")
+	fs.Float64Var(&c.ChangingFraction, "changing-fraction", c.ChangingFraction, "fraction of rows whose status changes (0: 0.1; negative: none)")
+	fs.Var(&c.MaxChangeDelay, "max-change-delay", "longest status change delay (0: 1h)")
+	fs.StringVar(&c.RowsFile, "rows", c.RowsFile, "JSON file of explicit rows (array or API response)")
+	fs.BoolVar(&c.LegacyVerbose, "legacy-verbose", c.LegacyVerbose, "answer the legacy report in the verbose OData shape")
+
+	fs.IntVar(&c.RateLimit, "rate-limit", c.RateLimit, "requests per tenant per rate window (0: Microsoft's 100; negative: no quota)")
+	fs.Var(&c.RateWindow, "rate-window", "rolling quota window (0: 5m)")
+	fs.Var(&c.RetryAfter, "retry-after", "fixed Retry-After of 429s (0: until the window frees)")
+	fs.Func("faults", `fault setting as JSON, e.g. {"throttle":0.05,"html":0.01}`, func(v string) error {
+		c.Faults = simulator.Faults{}
+		if err := json.Unmarshal([]byte(v), &c.Faults); err != nil {
+			return fmt.Errorf("not a fault setting: %w", err)
 		}
+		return nil
 	})
-	return c, ferr
+
+	fs.StringVar(&c.HTTPSAddr, "https-addr", c.HTTPSAddr, "HTTPS listen address")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "plain HTTP listen address")
+	fs.StringVar(&c.SumoAddr, "sumo-addr", c.SumoAddr, "Sumo sink listen address (empty: no sink)")
+	fs.StringVar(&c.Dir, "dir", c.Dir, "directory for ca.pem and endpoints.json")
+	fs.DurationVar(&c.Summary, "summary", c.Summary, "print a summary of delivered vs existing rows this often (needs the Sumo sink; 0: off)")
+	return configPath, fs.Parse(args)
 }
 
 // endpoints is what the command prints and writes to DIR/endpoints.json.

@@ -11,12 +11,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
 )
 
 func TestParseArgsFileThenFlags(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "sim.yaml")
-	yaml := "seed: 9\nrows_per_day: 500\ndays: 3\nrate_limit: 0\nrate_window: 1m\nfaults:\n  throttle: 0.1\n  slow_delay: 2s\n  retry_after_seconds: 7\n"
+	yaml := "seed: 9\nrows_per_day: 500\ndays: 3\nrate_limit: -1\nrate_window: 1m\nfaults:\n  throttle: 0.1\n  slow_delay: 2s\n  retry_after_seconds: 7\n"
 	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -35,10 +37,91 @@ func TestParseArgsFileThenFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if sc.RateLimit >= 0 || sc.RateWindow != time.Minute {
-		t.Fatalf("rate_limit 0 must turn the quota off: %d %s", sc.RateLimit, sc.RateWindow)
+		t.Fatalf("rate_limit -1 must turn the quota off: %d %s", sc.RateLimit, sc.RateWindow)
 	}
 	if _, err := parseArgs([]string{"-faults", `{"nope":1`}); err == nil {
 		t.Fatal("bad -faults accepted")
+	}
+}
+
+// TestZeroIsDefaultNegativeIsNone: the command reads every setting as the
+// simulator's Go API does (absent or 0: the default; negative: none), from
+// flags and from the file alike; checked on the effective configuration of
+// a started simulator.
+func TestZeroIsDefaultNegativeIsNone(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		file string
+		// want the effective values
+		rateLimit        int
+		delayed, changng float64
+		maxVisibility    time.Duration
+	}{
+		{name: "nothing said: defaults", rateLimit: 100, delayed: 0.1, changng: 0.1, maxVisibility: 30 * time.Minute},
+		{name: "flags 0: defaults", args: []string{"-rate-limit", "0", "-delayed-fraction", "0", "-changing-fraction", "0", "-max-visibility-delay", "0s"},
+			rateLimit: 100, delayed: 0.1, changng: 0.1, maxVisibility: 30 * time.Minute},
+		{name: "flags negative: none", args: []string{"-rate-limit", "-1", "-delayed-fraction", "-1", "-changing-fraction", "-1"},
+			rateLimit: -1, delayed: -1, changng: -1, maxVisibility: 30 * time.Minute},
+		{name: "file 0: defaults", file: "rate_limit: 0\ndelayed_fraction: 0\n", rateLimit: 100, delayed: 0.1, changng: 0.1, maxVisibility: 30 * time.Minute},
+		{name: "file negative: none", file: "rate_limit: -1\nchanging_fraction: -1\n", rateLimit: -1, delayed: 0.1, changng: -1, maxVisibility: 30 * time.Minute},
+		{name: "values", args: []string{"-rate-limit", "7", "-delayed-fraction", "0.5", "-max-visibility-delay", "2m"},
+			rateLimit: 7, delayed: 0.5, changng: 0.1, maxVisibility: 2 * time.Minute},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"-dir", dir, "-https-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-rows-per-day", "0"}, tc.args...)
+			if tc.file != "" {
+				path := filepath.Join(dir, "sim.yaml")
+				if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "-config", path)
+			}
+			c, err := parseArgs(args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := c.simConfig(time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			sim, err := simulator.Start(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sim.Close()
+			eff := sim.Config()
+			if eff.RateLimit != tc.rateLimit || eff.Model.DelayedFraction != tc.delayed || eff.Model.ChangingFraction != tc.changng ||
+				eff.Model.MaxVisibilityDelay != tc.maxVisibility {
+				t.Errorf("effective rate limit %d, delayed %g, changing %g, max visibility %s; want %d, %g, %g, %s",
+					eff.RateLimit, eff.Model.DelayedFraction, eff.Model.ChangingFraction, eff.Model.MaxVisibilityDelay,
+					tc.rateLimit, tc.delayed, tc.changng, tc.maxVisibility)
+			}
+		})
+	}
+}
+
+func TestBadSettingsNameTheKey(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-max-change-delay", "-1s"}, "max_change_delay (-max-change-delay): -1s is negative"},
+		{[]string{"-delayed-fraction", "1.5"}, "delayed_fraction (-delayed-fraction): 1.5 is over 1"},
+		{[]string{"-daily-swing", "1"}, "daily_swing"},
+		{[]string{"-days", "-2"}, "days"},
+		{[]string{"-faults", `{"nope":1`}, "-faults"},
+		{[]string{"-token-ttl", "soon"}, "-token-ttl"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, err := parseArgs(tc.args)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
 	}
 }
 

@@ -142,7 +142,7 @@ func authMessages(t *testing.T) []string {
 		answer = a
 		mu.Unlock()
 		src, err := auth.NewTokenSource(auth.Settings{TenantID: "t", ClientID: "c", ClientSecret: "x", AuthorizationCode: "code",
-			Scope: reportingScope, AuthorityHost: srv.URL, HTTPClient: srv.Client(), Store: newMapStore()})
+			Scope: reportingScope, AuthorityHost: srv.URL, HTTPClient: srv.Client(), Store: newMapStore(), KeyPrefix: "v1/reporting/t"})
 		require.NoError(t, err)
 		_, err = src.Token(context.Background())
 		var ae *msgtrace.APIError

@@ -45,6 +45,9 @@ type Stats struct {
 	Categories map[string]int64 `json:"categories"` // lines by X-Sumo-Category
 	Names      map[string]int64 `json:"names"`      // lines by X-Sumo-Name
 	Hosts      map[string]int64 `json:"hosts"`      // lines by X-Sumo-Host
+	// Fields counts lines by X-Sumo-Fields, the header exactly as sent
+	// ("k1=v1, k2=v2", sorted by the exporter; ParseFields reads it).
+	Fields     map[string]int64 `json:"fields"`
 	LastFields string           `json:"last_fields,omitempty"`
 	LastClient string           `json:"last_client,omitempty"`
 	FirstAt    time.Time        `json:"first_at,omitzero"`
@@ -118,6 +121,7 @@ func (s *Sink) Stats() Stats {
 	out.Categories = cloneMap(s.stats.Categories)
 	out.Names = cloneMap(s.stats.Names)
 	out.Hosts = cloneMap(s.stats.Hosts)
+	out.Fields = cloneMap(s.stats.Fields)
 	return out
 }
 
@@ -131,7 +135,7 @@ func (s *Sink) Reset() {
 
 func (s *Sink) resetStats() {
 	s.stats = Stats{ByEncoding: map[string]int64{}, ByFormat: map[string]int64{},
-		Categories: map[string]int64{}, Names: map[string]int64{}, Hosts: map[string]int64{}}
+		Categories: map[string]int64{}, Names: map[string]int64{}, Hosts: map[string]int64{}, Fields: map[string]int64{}}
 }
 
 // SetUnavailable makes the sink answer 503 for d from now (0 ends it).
@@ -228,6 +232,7 @@ func (s *Sink) serveIngest(w http.ResponseWriter, r *http.Request) {
 	st.Categories[r.Header.Get("X-Sumo-Category")] += n
 	st.Names[r.Header.Get("X-Sumo-Name")] += n
 	st.Hosts[r.Header.Get("X-Sumo-Host")] += n
+	st.Fields[r.Header.Get("X-Sumo-Fields")] += n
 	st.LastFields = r.Header.Get("X-Sumo-Fields")
 	st.LastClient = r.Header.Get("X-Sumo-Client")
 	if st.FirstAt.IsZero() {
@@ -235,6 +240,19 @@ func (s *Sink) serveIngest(w http.ResponseWriter, r *http.Request) {
 	}
 	st.LastAt = now
 	w.WriteHeader(http.StatusOK)
+}
+
+// ParseFields reads an X-Sumo-Fields header: "k1=v1, k2=v2" (the
+// exporter replaces ',' in keys and values with '_' and '=' with ':', so
+// the separators are unambiguous).
+func ParseFields(header string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range strings.Split(header, ", ") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func (s *Sink) reject(w http.ResponseWriter, msg string) {

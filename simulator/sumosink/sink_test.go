@@ -44,6 +44,9 @@ func post(t *testing.T, url, enc, ctype string, body []byte) int {
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("X-Sumo-Category", "o365/messagetrace")
 	req.Header.Set("X-Sumo-Client", "otelcol")
+	req.Header.Set("X-Sumo-Name", "exchange")
+	req.Header.Set("X-Sumo-Host", "collector-1")
+	req.Header.Set("X-Sumo-Fields", "cloud.provider=azure, team=mail")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +95,9 @@ func TestSinkDecodesEveryEncodingAndFormat(t *testing.T) {
 				}
 			}
 			st := s.Stats()
-			if st.Categories["o365/messagetrace"] != int64(len(tt.want)) || st.LastClient != "otelcol" {
+			n := int64(len(tt.want))
+			if st.Categories["o365/messagetrace"] != n || st.Names["exchange"] != n || st.Hosts["collector-1"] != n ||
+				st.Fields["cloud.provider=azure, team=mail"] != n || st.LastClient != "otelcol" {
 				t.Errorf("stats %+v", st)
 			}
 		})
@@ -131,5 +136,28 @@ func TestSinkUnavailableAndSlow(t *testing.T) {
 	}
 	if st := s.Stats(); st.Lines != 2 || st.Rejected != 2 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestParseFields(t *testing.T) {
+	cases := []struct {
+		header string
+		want   map[string]string
+	}{
+		{"", map[string]string{}},
+		{"cloud.provider=azure", map[string]string{"cloud.provider": "azure"}},
+		{"a=1, b=x:y, c=d_e", map[string]string{"a": "1", "b": "x:y", "c": "d_e"}},
+	}
+	for _, tc := range cases {
+		got := ParseFields(tc.header)
+		if len(got) != len(tc.want) {
+			t.Errorf("%q: %v, want %v", tc.header, got, tc.want)
+			continue
+		}
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("%q: %s=%q, want %q", tc.header, k, got[k], v)
+			}
+		}
 	}
 }

@@ -30,7 +30,12 @@ func TestAPIFaults(t *testing.T) {
 
 func testAPIFaults(t *testing.T, bins binaries, api string) {
 	const days, perDay = 0.25, 40000 // 10,000 rows over 6 hours
-	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "0")...)
+	what := "token endpoint down at start; then 10% 5xx, 5% truncated bodies, 10% 429 (Retry-After 1s) and a 3s 429 storm, 5% answers slower than the 2s timeout"
+	if api == "reporting" {
+		what += ", 10% HTML sign-in pages"
+	}
+	fig := recordFigures(t, what+"; then a 5xx storm live ("+api+" API)")
+	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "-1")...)
 	historyStart := tb.sim.started.Add(-6*time.Hour - time.Hour)
 	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
 
@@ -178,5 +183,11 @@ func testAPIFaults(t *testing.T, bins binaries, api string) {
 	lines := tb.sim.Lines()
 	d := compare(tb.sim.Truth(historyStart, cutoff), lines, cutoff)
 	requireComplete(t, d, 0)
+	setDelivery(fig, d, "0 lost, 0 repeated")
+	var injected int64
+	for _, n := range c.Faults {
+		injected += n
+	}
+	fig.Other = fmt.Sprintf("%d faults injected in %d API requests", injected, c.APIRequests)
 	assertNoSecretsInLines(t, lines)
 }

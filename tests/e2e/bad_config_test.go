@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 // startup, non-zero, with a message naming the field; none of them sends a
 // single request to the API or the identity platform.
 func TestBadConfigs(t *testing.T) {
+	fig := recordFigures(t, "")
 	bins := requireBinaries(t)
 	tb := newTestbed(t, bins, historyArgs(0.1, 1000)...)
 
@@ -51,6 +53,8 @@ func TestBadConfigs(t *testing.T) {
 	if len(cases) < 10 {
 		t.Fatal("at least ten invalid configurations")
 	}
+	fig.Fault = fmt.Sprintf("%d invalid configurations (missing ids, unknown api, window over 10 days, page size 0 and 6000, bad storage, two or no credentials, a misspelled key, ...)", len(cases))
+	fig.Promise = "each stops the binary at startup, non-zero, naming the field; no request sent"
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tb.config("graph", time.Hour)
@@ -91,6 +95,7 @@ func TestBadConfigs(t *testing.T) {
 		})
 	}
 	c := tb.sim.Counters()
+	fig.Other = fmt.Sprintf("%d API requests, %d identity requests", c.APIRequests, len(c.Requests["identity"]))
 	if c.APIRequests != 0 || len(c.Requests["identity"]) != 0 {
 		t.Errorf("invalid configs reached the simulator: %d API requests, identity %v", c.APIRequests, c.Requests["identity"])
 	}

@@ -39,7 +39,7 @@ var bodyVariants = []bodyVariant{
 func TestBodyFormat(t *testing.T) {
 	bins := requireBinaries(t)
 	seed := redatedSeed(t, t.TempDir(), time.Now())
-	args := append(seed.simArgs(), "-rows-per-day", "3000", "-days", "1.2", "-daily-swing", "0", "-rate-limit", "0")
+	args := append(seed.simArgs(), "-rows-per-day", "3000", "-days", "1.2", "-daily-swing", "0", "-rate-limit", "-1")
 	tb := newTestbed(t, bins, args...)
 
 	var col *collectorProc
@@ -248,7 +248,7 @@ func indexBodyLines(t *testing.T, lines [][]byte) map[string]indexedLine {
 			t.Errorf("%v", err)
 			continue
 		}
-		out[l.key.String()] = indexedLine{raw: b, fields: m}
+		out[l.Key.String()] = indexedLine{raw: b, fields: m}
 	}
 	return out
 }

@@ -5,6 +5,7 @@ package e2e
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +21,9 @@ func TestCrashes(t *testing.T) {
 	testCrashes(t, bins, "graph", 20)
 }
 
-// TestCrashesLegacy: the same on the legacy report (numeric skiptokens,
+// TestCrashesReporting: the same on the legacy report (numeric skiptokens,
 // relative nextLinks, hour windows), with 10 crashes.
-func TestCrashesLegacy(t *testing.T) {
+func TestCrashesReporting(t *testing.T) {
 	t.Parallel() // waits on the simulator and the collector, little CPU
 	bins := requireBinaries(t)
 	testCrashes(t, bins, "reporting", 10)
@@ -34,9 +35,11 @@ func testCrashes(t *testing.T, bins binaries, api string, crashes int) {
 		pageSize     = 500
 	)
 	inBackfill := crashes * 3 / 5 // the first crashes are aimed at the backfill
+	fig := recordFigures(t, fmt.Sprintf("%d SIGKILLs at random moments (%d aimed at the backfill, %d at live collection), %s API, page_size %d; restarted on the same file_storage",
+		crashes, inBackfill, crashes-inBackfill, api, pageSize))
 	// No quota: each restart starts a fresh budget, and the quota has its
 	// own test.
-	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "0")...)
+	tb := newTestbed(t, bins, append(historyArgs(days, perDay), "-rate-limit", "-1")...)
 	historyStart := tb.sim.started.Add(-days*24*time.Hour - time.Hour)
 	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
 	// A slow Sumo Logic source stretches the backfill over several seconds
@@ -96,6 +99,7 @@ func testCrashes(t *testing.T, bins binaries, api string, crashes int) {
 	lines := tb.sim.Lines()
 	d := compare(tb.sim.Truth(historyStart, cutoff), lines, cutoff)
 	requireComplete(t, d, crashes*pageSize)
+	setDelivery(fig, d, fmt.Sprintf("0 lost; ≤ %d (the page in flight) repeated per crash", pageSize))
 	assertNoSecretsInLines(t, lines)
 
 	// Attribute each extra copy to the crash before it arrived.
@@ -117,6 +121,7 @@ func testCrashes(t *testing.T, bins binaries, api string, crashes int) {
 			t.Errorf("crash %d repeated %d rows, more than one page (%d)", i+1, perCrash[i], pageSize)
 		}
 	}
+	fig.Other = fmt.Sprintf("most repeated by one crash: %d", slices.Max(perCrash))
 	t.Logf("crashes: %v; duplicates in total %d (%.1f per crash)\n  %s", phases, d.Duplicated,
 		float64(d.Duplicated)/float64(crashes), strings.Join(report, "\n  "))
 	if phases["backfill"] == 0 || phases["live"] == 0 {

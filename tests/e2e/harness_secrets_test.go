@@ -36,7 +36,7 @@ func addKnownSecret(s string) {
 
 // secretScan counts what was scanned over the whole run, for the report.
 var secretScan struct {
-	files, lines, bytes atomic.Int64
+	files, lines, bytes, found atomic.Int64
 }
 
 // findSecrets returns the secrets found in data (redacted to a prefix).
@@ -69,6 +69,7 @@ func assertNoSecrets(t *testing.T, where string, data []byte) {
 	secretScan.bytes.Add(int64(len(data)))
 	secretScan.lines.Add(int64(bytes.Count(data, []byte("\n"))))
 	if found := findSecrets(data); len(found) > 0 {
+		secretScan.found.Add(int64(len(found)))
 		t.Errorf("SECRET LEAK: %s contains %d secret(s): %v", where, len(found), found)
 	}
 }

@@ -175,6 +175,17 @@ func (s *sim) Counters() simulator.Counters {
 	return c
 }
 
+// ReportingRequests counts the legacy report's requests (api: reporting)
+// the simulator received, by any status.
+func (s *sim) ReportingRequests() int64 {
+	s.t.Helper()
+	var n int64
+	for _, c := range s.Counters().Requests["legacy"] {
+		n += c
+	}
+	return n
+}
+
 func (s *sim) SetFaults(f simulator.Faults) {
 	s.t.Helper()
 	b, _ := json.Marshal(f)

@@ -59,7 +59,7 @@ func settleSimArgs() []string {
 		"-rows-per-day", fmt.Sprint(m.RowsPerDay),
 		"-delayed-fraction", fmt.Sprint(m.DelayedFraction), "-max-visibility-delay", m.MaxVisibilityDelay.String(),
 		"-changing-fraction", fmt.Sprint(m.ChangingFraction), "-max-change-delay", m.MaxChangeDelay.String(),
-		"-rate-limit", "0"}
+		"-rate-limit", fmt.Sprint(settleTenant.RateLimit)}
 }
 
 // TestSettle runs the same tenant twice at once, with the settling pass
@@ -213,11 +213,11 @@ func checkOracle(t *testing.T, oracle []simulator.Row, served []truthRow) {
 	t.Helper()
 	want := map[rowKey]bool{}
 	for _, r := range oracle {
-		want[rowKey{r.ID, strings.ToLower(r.RecipientAddress), strings.ToLower(string(r.Status))}] = true
+		want[r.StatusKey()] = true
 	}
 	same := len(served) == len(oracle)
 	for _, r := range served {
-		if !want[truthKey(r)] {
+		if !want[r.StatusKey()] {
 			same = false
 		}
 	}
@@ -229,16 +229,15 @@ func checkOracle(t *testing.T, oracle []simulator.Row, served []truthRow) {
 func (run *settleRun) judge(t *testing.T, truth []simulator.Row, lines [][]byte, at []time.Time) {
 	t.Helper()
 	events := map[rowKey]settleEvent{}
-	rows := map[[2]string]simulator.Row{}
+	rows := map[simulator.RowKey]simulator.Row{}
 	for _, r := range truth {
-		rcpt := strings.ToLower(r.RecipientAddress)
-		rows[[2]string{r.ID, rcpt}] = r
-		final := settleEvent{key: rowKey{r.ID, rcpt, strings.ToLower(string(r.Status))}, received: r.Received,
+		rows[r.Key()] = r
+		final := settleEvent{key: r.StatusKey(), received: r.Received,
 			visible: r.Received.Add(r.VisibleAfter), final: true}
 		if r.InterimStatus != "" {
 			final.visible = r.Received.Add(r.StatusAfter)
-			events[rowKey{r.ID, rcpt, strings.ToLower(string(r.InterimStatus))}] = settleEvent{
-				key: rowKey{r.ID, rcpt, strings.ToLower(string(r.InterimStatus))}, received: r.Received, visible: r.Received.Add(r.VisibleAfter)}
+			interim := simulator.NewStatusKey(r.ID, r.RecipientAddress, string(r.InterimStatus))
+			events[interim] = settleEvent{key: interim, received: r.Received, visible: r.Received.Add(r.VisibleAfter)}
 		}
 		events[final.key] = final
 	}
@@ -251,16 +250,16 @@ func (run *settleRun) judge(t *testing.T, truth []simulator.Row, lines [][]byte,
 			t.Errorf("malformed line: %v", err)
 			continue
 		}
-		if _, ok := run.arrived[l.key]; ok {
-			dups = append(dups, l.key.String())
+		if _, ok := run.arrived[l.Key]; ok {
+			dups = append(dups, l.Key.String())
 			continue
 		}
-		run.arrived[l.key] = at[i]
-		if l.received.Before(run.judgedStart) || l.received.After(run.end) {
+		run.arrived[l.Key] = at[i]
+		if l.Received.Before(run.judgedStart) || l.Received.After(run.end) {
 			continue
 		}
-		if _, ok := events[l.key]; !ok {
-			unexpected = append(unexpected, l.key.String())
+		if _, ok := events[l.Key]; !ok {
+			unexpected = append(unexpected, l.Key.String())
 		}
 	}
 	if len(dups) > 0 {
@@ -291,7 +290,7 @@ func (run *settleRun) judge(t *testing.T, truth []simulator.Row, lines [][]byte,
 		finals++
 		if !ok {
 			run.missingFinal = append(run.missingFinal, e)
-			switch r := rows[[2]string{k.id, k.recipient}]; {
+			switch r := rows[k.RowKey]; {
 			case liveReadable:
 				liveMissed = append(liveMissed, fmt.Sprintf("%s (visible %s after received)", k, e.visible.Sub(e.received)))
 			case r.Received.Add(r.VisibleAfter).After(r.Received.Add(settleDelay)):

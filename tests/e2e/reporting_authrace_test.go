@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// TestLegacyAuthCodeKillBeforeSave: as TestLegacyAuthCodeRotation, but with
+// TestReportingAuthCodeKillBeforeSave: as TestReportingAuthCodeRotation, but with
 // file_storage fsync on (a durable write takes a few milliseconds), and the
 // collector killed the instant the simulator has issued a new refresh
 // token, up to 10 times. Each restart must resume with the newest refresh
@@ -28,13 +28,13 @@ import (
 // go on with the older token; the simulator is stricter. Opt-in, so that a
 // known, unfixable race does not turn `make e2e-test` red:
 // E2E_AUTH_RACE=1 (E2E_AUTH_RACE_NO_FSYNC=1 for the default fsync off).
-func TestLegacyAuthCodeKillBeforeSave(t *testing.T) {
+func TestReportingAuthCodeKillBeforeSave(t *testing.T) {
 	if os.Getenv("E2E_AUTH_RACE") == "" {
 		t.Skip("opt-in (E2E_AUTH_RACE=1): a kill inside the token endpoint's answer and the storage write loses the newest refresh token; see the comment")
 	}
 	bins := requireBinaries(t)
 	const kills = 10
-	tb := newTestbed(t, bins, append(historyArgs(0.01, 2000), "-token-ttl", "2s", "-rate-limit", "0")...)
+	tb := newTestbed(t, bins, append(historyArgs(0.01, 2000), "-token-ttl", "2s", "-rate-limit", "-1")...)
 	code := tb.sim.NewAuthCode()
 	addKnownSecret(code)
 	cfg := tb.config("reporting", time.Hour)
