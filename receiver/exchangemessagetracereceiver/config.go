@@ -26,6 +26,8 @@ const (
 	retention       = 90 * 24 * time.Hour // how far back message trace keeps rows
 	maxPageSize     = 5000                // largest Graph $top
 	tenantRateLimit = 100                 // requests per tenant per rolling 5 minutes
+
+	defaultMaxConcurrentTenants = 32
 )
 
 // Default endpoints of the two APIs and of the identity platform: the
@@ -79,6 +81,14 @@ type Config struct {
 	FieldNames   logmap.FieldNames `mapstructure:"field_names"`
 	BodyFormat   logmap.BodyFormat `mapstructure:"body_format"`
 	Organization string            `mapstructure:"organization"`
+
+	// Tenants lists the customer tenants of a provider's receiver (one
+	// multi-tenant app consented in each); TenantsFile names a YAML file of
+	// the same entries, re-read when it changes. Either replaces tenant_id.
+	Tenants     []TenantConfig `mapstructure:"tenants"`
+	TenantsFile string         `mapstructure:"tenants_file"`
+	// MaxConcurrentTenants bounds how many tenants poll at once.
+	MaxConcurrentTenants int `mapstructure:"max_concurrent_tenants"`
 
 	// StorageID names the storage extension that keeps the cursor, the keys
 	// of emitted rows and (authorization-code flow) the refresh token.

@@ -16,10 +16,14 @@ func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
-	if strings.TrimSpace(c.TenantID) == "" {
-		add("tenant_id: required: the Directory (tenant) ID of the Microsoft 365 tenant (a GUID, or its onmicrosoft.com domain)")
+	if c.multiTenant() {
+		errs = append(errs, c.validateMultiTenant()...)
+	} else {
+		if strings.TrimSpace(c.TenantID) == "" {
+			add("tenant_id: required: the Directory (tenant) ID of the Microsoft 365 tenant (a GUID, or its onmicrosoft.com domain); or tenants / tenants_file for many tenants")
+		}
+		errs = append(errs, c.validateCredentials()...)
 	}
-	errs = append(errs, c.validateCredentials()...)
 	errs = append(errs, c.validateEndpoints()...)
 
 	if c.InitialLookback <= 0 {

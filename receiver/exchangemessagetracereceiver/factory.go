@@ -40,6 +40,11 @@ func createDefaultConfig() component.Config {
 		RetryOnFailure:   configretry.NewDefaultBackOffConfig(),
 		FieldNames:       logmap.FieldNamesAPI,
 		BodyFormat:       logmap.BodyMap,
+		// Polls mostly wait for Microsoft (a page takes 2-4 s): 32 at once
+		// keep two cores busy and poll 10,000 small tenants every 5 minutes,
+		// while bounding the pages in memory (a 5000-row page is ~8 MB
+		// decoded) to ~250 MB in the worst case of 32 large backfills.
+		MaxConcurrentTenants: defaultMaxConcurrentTenants,
 		// Default, not None: the key alone (`managed_identity:` or
 		// `managed_identity: {}`) turns the credential on, as the key with
 		// a client_id does.

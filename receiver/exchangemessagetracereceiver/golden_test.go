@@ -34,16 +34,22 @@ import (
 // by accident.
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.yaml from the receiver's current output")
 
+// ofTenant is the attribute set of a metric data point of the tests'
+// tenant: every receiver metric carries the tenant (microsoft.tenant.id).
+func ofTenant(kv ...attribute.KeyValue) attribute.Set {
+	return attribute.NewSet(append([]attribute.KeyValue{attribute.String("microsoft.tenant.id", simulator.DefaultTenantID)}, kv...)...)
+}
+
 // requestsBy is the data points of the requests counter, by outcome.
 func requestsBy(outcomes map[string]int64) []metricdata.DataPoint[int64] {
 	var dps []metricdata.DataPoint[int64]
 	for outcome, n := range outcomes {
-		dps = append(dps, metricdata.DataPoint[int64]{Attributes: attribute.NewSet(attribute.String("outcome", outcome)), Value: n})
+		dps = append(dps, metricdata.DataPoint[int64]{Attributes: ofTenant(attribute.String("outcome", outcome)), Value: n})
 	}
 	return dps
 }
 
-// assertCounter asserts an int64 counter with one unattributed data point
+// assertCounter asserts an int64 counter with one data point (by tenant)
 // of want, or its absence when want is 0 (nothing was ever added).
 func assertCounter(t *testing.T, tel *componenttest.Telemetry, name string, want int64,
 	assertEqual func(*testing.T, *componenttest.Telemetry, []metricdata.DataPoint[int64], ...metricdatatest.Option),
@@ -54,7 +60,7 @@ func assertCounter(t *testing.T, tel *componenttest.Telemetry, name string, want
 		assert.Error(t, err, "%s was recorded", name)
 		return
 	}
-	assertEqual(t, tel, []metricdata.DataPoint[int64]{{Value: want}}, metricdatatest.IgnoreTimestamp())
+	assertEqual(t, tel, []metricdata.DataPoint[int64]{{Attributes: ofTenant(), Value: want}}, metricdatatest.IgnoreTimestamp())
 }
 
 // mergePages puts the logs of every page in one plog.Logs, one
@@ -129,7 +135,7 @@ func TestGoldenThroughFactory(t *testing.T) {
 			rcv, logs := newTestReceiver(t, recordedConfig(api, tt.api), sink, tel)
 			rcv.now = func() time.Time { return tt.now }
 			tick := newManualTicker()
-			rcv.newTicker = func(time.Duration) ticker { return tick }
+			rcv.clock = tick
 			startTestReceiver(t, rcv, host)
 			tick.waitIdle(t) // one poll, one range: every recorded reply
 			require.Len(t, api.requests(), len(tt.replies))
@@ -148,7 +154,7 @@ func TestGoldenThroughFactory(t *testing.T) {
 
 			opts := []metricdatatest.Option{metricdatatest.IgnoreTimestamp()}
 			metadatatest.AssertEqualReceiverExchangeMessageTraceRowsEmitted(t, tel, []metricdata.DataPoint[int64]{
-				{Attributes: attribute.NewSet(attribute.String("pass", "live")), Value: tt.emitted},
+				{Attributes: ofTenant(attribute.String("pass", "live")), Value: tt.emitted},
 			}, opts...)
 			metadatatest.AssertEqualReceiverExchangeMessageTraceRequests(t, tel, requestsBy(tt.requests), opts...)
 			assertCounter(t, tel, "otelcol_receiver_exchange_message_trace_rows_malformed", tt.malformed,
@@ -157,8 +163,8 @@ func TestGoldenThroughFactory(t *testing.T) {
 				metadatatest.AssertEqualReceiverExchangeMessageTraceRowsDeduplicated)
 			// The fixed clock makes the cursor's age exact: the default delay.
 			delay := createDefaultConfig().(*Config).Delay.Seconds()
-			metadatatest.AssertEqualReceiverExchangeMessageTraceCursorLag(t, tel, []metricdata.DataPoint[float64]{{Value: delay}}, opts...)
-			metadatatest.AssertEqualReceiverExchangeMessageTraceBacklog(t, tel, []metricdata.DataPoint[float64]{{Value: 0}}, opts...)
+			metadatatest.AssertEqualReceiverExchangeMessageTraceCursorLag(t, tel, []metricdata.DataPoint[float64]{{Attributes: ofTenant(), Value: delay}}, opts...)
+			metadatatest.AssertEqualReceiverExchangeMessageTraceBacklog(t, tel, []metricdata.DataPoint[float64]{{Attributes: ofTenant(), Value: 0}}, opts...)
 			assertNoSecrets(t, logs, simulator.DefaultClientSecret)
 		})
 	}

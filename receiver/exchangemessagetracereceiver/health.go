@@ -1,6 +1,12 @@
 package exchangemessagetracereceiver
 
 import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.uber.org/zap"
@@ -8,35 +14,129 @@ import (
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
-// statusReporter turns poll outcomes into component status events and logs
-// failures with what the operator should do. OK is reported on the first
-// successful poll and on recovery; every failed poll reports its error, so
-// the status always carries the newest cause.
-type statusReporter struct {
-	host     component.Host
-	logger   *zap.Logger
-	failed   bool
-	reported bool // OK or an error has been reported at least once
+// maxNamedTenants bounds how many failing tenants the status names.
+const maxNamedTenants = 5
+
+// tenantHealth turns the polls of every tenant into one component status:
+// OK while every tenant is healthy (reported on the first good poll and on
+// recovery), a recoverable error naming how many and which tenants fail
+// otherwise (reported on every failed poll, so it carries the newest
+// cause). It logs each failure with what the operator should do.
+type tenantHealth struct {
+	host        component.Host
+	logger      *zap.Logger
+	multiTenant bool
+
+	mu       sync.Mutex
+	total    int
+	failing  map[string]error
+	fileErr  error
+	reported bool
 }
 
-func (s *statusReporter) report(err error) {
+func newTenantHealth(host component.Host, logger *zap.Logger, multiTenant bool) *tenantHealth {
+	return &tenantHealth{host: host, logger: logger, multiTenant: multiTenant, failing: map[string]error{}}
+}
+
+// report records the outcome of one tenant's poll.
+func (h *tenantHealth) report(tenant string, err error) {
+	logger := h.logger
+	if h.multiTenant {
+		logger = logger.With(zap.String("tenant", tenant))
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, wasFailing := h.failing[tenant]
 	if err == nil {
-		if s.failed || !s.reported {
-			componentstatus.ReportStatus(s.host, componentstatus.NewEvent(componentstatus.StatusOK))
-			if s.failed {
-				s.logger.Info("message trace collection recovered")
-			}
+		delete(h.failing, tenant)
+		if wasFailing {
+			logger.Info("message trace collection recovered")
 		}
-		s.failed, s.reported = false, true
+		if wasFailing || !h.reported {
+			h.publish()
+		}
 		return
 	}
 	if isOperatorError(err) {
-		s.logger.Error("message trace collection needs attention; retrying every poll_interval", zap.Error(err))
+		logger.Error("message trace collection needs attention; retrying every poll_interval", zap.Error(err))
 	} else {
-		s.logger.Warn("message trace poll failed; the cursor did not move and the next poll resumes where it stopped", zap.Error(err))
+		logger.Warn("message trace poll failed; the cursor did not move and the next poll resumes where it stopped", zap.Error(err))
 	}
-	componentstatus.ReportStatus(s.host, componentstatus.NewRecoverableErrorEvent(err))
-	s.failed, s.reported = true, true
+	h.failing[tenant] = err
+	h.publish()
+}
+
+// forget drops a tenant that was removed.
+func (h *tenantHealth) forget(tenant string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.failing[tenant]; ok {
+		delete(h.failing, tenant)
+		h.publish()
+	}
+}
+
+func (h *tenantHealth) setTotal(n int) {
+	h.mu.Lock()
+	h.total = n
+	h.mu.Unlock()
+}
+
+// setFileError records a tenants file that could not be applied (nil once
+// a good one was).
+func (h *tenantHealth) setFileError(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if (err == nil) == (h.fileErr == nil) && err == nil {
+		return
+	}
+	h.fileErr = err
+	h.publish()
+}
+
+// publish reports the status the tenants are in now. Called with h.mu held.
+func (h *tenantHealth) publish() {
+	h.reported = true
+	err := h.status()
+	if err == nil {
+		componentstatus.ReportStatus(h.host, componentstatus.NewEvent(componentstatus.StatusOK))
+		return
+	}
+	componentstatus.ReportStatus(h.host, componentstatus.NewRecoverableErrorEvent(err))
+}
+
+// status is nil when all is well; otherwise what is wrong. One tenant's
+// error is its own message, as before there were many tenants.
+func (h *tenantHealth) status() error {
+	if len(h.failing) == 0 && h.fileErr == nil {
+		return nil
+	}
+	if !h.multiTenant {
+		for _, err := range h.failing {
+			return err
+		}
+	}
+	var parts []string
+	if h.fileErr != nil {
+		parts = append(parts, "tenants_file not applied: "+h.fileErr.Error())
+	}
+	if n := len(h.failing); n > 0 {
+		ids := make([]string, 0, n)
+		for id := range h.failing {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		named := make([]string, 0, maxNamedTenants)
+		for _, id := range ids[:min(n, maxNamedTenants)] {
+			named = append(named, fmt.Sprintf("%s: %v", id, h.failing[id]))
+		}
+		more := ""
+		if n > maxNamedTenants {
+			more = fmt.Sprintf("; and %d more (see the log and the metrics, by tenant)", n-maxNamedTenants)
+		}
+		parts = append(parts, fmt.Sprintf("%d of %d tenants failing: %s%s", n, max(h.total, n), strings.Join(named, "; "), more))
+	}
+	return errors.New(strings.Join(parts, "; "))
 }
 
 // isOperatorError tells failures that need the operator (credentials,

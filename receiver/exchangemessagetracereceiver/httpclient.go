@@ -8,38 +8,33 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configauth"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/auth"
 )
 
-// buildHTTPClient makes the API client from the confighttp settings. With
-// an `auth` extension configured, that extension authenticates requests;
-// otherwise our token source does, over a client with the same TLS and
-// proxy settings (so the simulator's CA, or a corporate proxy, apply to the
-// identity platform too).
-func (r *messageTraceReceiver) buildHTTPClient(ctx context.Context, host component.Host, store storage.Client) (*http.Client, error) {
-	client, err := r.cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), r.settings.TelemetrySettings)
+// buildHTTPClients makes the API client from the confighttp settings, and
+// the client that reaches the identity platform: the same TLS and proxy
+// settings (so the simulator's CA, or a corporate proxy, apply to it too)
+// without the API's extra headers. Every tenant shares both, and so their
+// connection pools. With an `auth` extension the API client signs requests
+// itself; otherwise each tenant wraps the transport with its token source.
+func (r *messageTraceReceiver) buildHTTPClients(ctx context.Context, host component.Host) (api, tokenHTTP *http.Client, err error) {
+	api, err = r.cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), r.settings.TelemetrySettings)
 	if err != nil {
-		return nil, fmt.Errorf("building the HTTP client: %w", err)
+		return nil, nil, fmt.Errorf("building the HTTP client: %w", err)
 	}
-	if r.cfg.Auth.HasValue() {
-		return client, nil
-	}
-	// The API's extra headers are not for the identity platform.
 	tokenCfg := r.cfg.ClientConfig
 	tokenCfg.Headers = nil
-	tokenHTTP, err := tokenCfg.ToClient(ctx, host.GetExtensions(), r.settings.TelemetrySettings)
+	tokenCfg.Auth = configoptional.None[configauth.Config]()
+	tokenHTTP, err = tokenCfg.ToClient(ctx, host.GetExtensions(), r.settings.TelemetrySettings)
 	if err != nil {
-		return nil, fmt.Errorf("building the identity platform's HTTP client: %w", err)
+		return nil, nil, fmt.Errorf("building the identity platform's HTTP client: %w", err)
 	}
-	tokens, err := auth.NewTokenSource(tokenSettings(r.cfg, tokenHTTP, store, r.settings.Logger))
-	if err != nil {
-		return nil, err
-	}
-	client.Transport = auth.NewTransport(client.Transport, tokens)
-	return client, nil
+	return api, tokenHTTP, nil
 }
 
 // tokenSettings translates the credential part of the config for the token

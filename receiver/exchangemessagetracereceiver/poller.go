@@ -34,8 +34,10 @@ type poller struct {
 	next      consumer.Logs
 	obs       *receiverhelper.ObsReport
 	telemetry *metadata.TelemetryBuilder
-	logger    *zap.Logger
-	now       func() time.Time
+	// tenantAttr tags every metric with the tenant (microsoft.tenant.id).
+	tenantAttr attribute.KeyValue
+	logger     *zap.Logger
+	now        func() time.Time
 
 	// deliveryCtx carries a page through the pipeline and into storage. It
 	// outlives the poll's context: a shutdown stops fetching at once but lets
@@ -157,7 +159,7 @@ func (p *poller) runPass(ctx context.Context, pass checkpoint.Pass, end time.Tim
 // page's keys and the pass's position in one storage write.
 func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.Range, readAt time.Time, page *msgtrace.Page) error {
 	if page.Malformed > 0 {
-		p.telemetry.ReceiverExchangeMessageTraceRowsMalformed.Add(ctx, int64(page.Malformed))
+		p.telemetry.ReceiverExchangeMessageTraceRowsMalformed.Add(ctx, int64(page.Malformed), metric.WithAttributes(p.tenantAttr))
 		p.logger.Warn("skipped malformed rows", zap.Int("rows", page.Malformed), zap.Errors("reasons", page.MalformedErrors))
 	}
 	txn := p.store.Keys.Begin()
@@ -166,7 +168,7 @@ func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.R
 	defer txn.Discard()
 	logs, duplicates := p.pages.Build(txn, page, pcommon.NewTimestampFromTime(p.now()))
 	if duplicates > 0 {
-		p.telemetry.ReceiverExchangeMessageTraceRowsDeduplicated.Add(ctx, int64(duplicates))
+		p.telemetry.ReceiverExchangeMessageTraceRowsDeduplicated.Add(ctx, int64(duplicates), metric.WithAttributes(p.tenantAttr))
 	}
 	if n := logs.LogRecordCount(); n > 0 {
 		obsCtx := p.obs.StartLogsOp(p.deliveryCtx)
@@ -175,7 +177,7 @@ func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.R
 		if err != nil {
 			return fmt.Errorf("the pipeline refused %d rows (the cursor stays; the page is read again on the next attempt): %w", n, err)
 		}
-		p.telemetry.ReceiverExchangeMessageTraceRowsEmitted.Add(ctx, int64(n), metric.WithAttributes(attribute.String("pass", string(pass))))
+		p.telemetry.ReceiverExchangeMessageTraceRowsEmitted.Add(ctx, int64(n), metric.WithAttributes(p.tenantAttr, attribute.String("pass", string(pass))))
 		p.rangeRows += n
 	}
 	cur := p.store.Cursor(pass)
@@ -222,6 +224,6 @@ func (p *poller) save(ctx context.Context) {
 // newest time it may reach.
 func (p *poller) recordLag(ctx context.Context, liveEnd time.Time) {
 	at := p.store.Cursor(checkpoint.Live).At
-	p.telemetry.ReceiverExchangeMessageTraceCursorLag.Record(ctx, p.now().Sub(at).Seconds())
-	p.telemetry.ReceiverExchangeMessageTraceBacklog.Record(ctx, max(liveEnd.Sub(at), 0).Seconds())
+	p.telemetry.ReceiverExchangeMessageTraceCursorLag.Record(ctx, p.now().Sub(at).Seconds(), metric.WithAttributes(p.tenantAttr))
+	p.telemetry.ReceiverExchangeMessageTraceBacklog.Record(ctx, max(liveEnd.Sub(at), 0).Seconds(), metric.WithAttributes(p.tenantAttr))
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadatatest"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/window"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
 )
 
 // The poller's tests run it against a scripted Source, an in-memory
@@ -149,7 +150,7 @@ var badSkipToken = &msgtrace.APIError{Kind: msgtrace.KindBadSkipToken, StatusCod
 // the poller tests: no delay, no settling, an hour of first-run lookback.
 func pollerConfig() *Config {
 	cfg := createDefaultConfig().(*Config)
-	cfg.TenantID = "00000000-0000-0000-0000-0000000000aa"
+	cfg.TenantID = simulator.DefaultTenantID
 	cfg.Delay, cfg.Settle, cfg.InitialLookback = 0, 0, time.Hour
 	return cfg
 }
@@ -179,8 +180,8 @@ func newTestPoller(t *testing.T, cfg *Config, src msgtrace.Source, next consumer
 	require.NoError(t, err)
 	return &testPoller{
 		poller: &poller{
-			cfg: cfg, source: src, store: store, pages: newPageBuilder(cfg, src.API()), next: next,
-			obs: obs, telemetry: tb, logger: set.Logger, now: func() time.Time { return pollerNow },
+			cfg: cfg, source: src, store: store, pages: newPageBuilder(cfg, src.API(), nil), next: next,
+			obs: obs, telemetry: tb, tenantAttr: attribute.String("microsoft.tenant.id", cfg.TenantID), logger: set.Logger, now: func() time.Time { return pollerNow },
 			deliveryCtx: context.Background(),
 		},
 		mem: mem, tel: tel, logs: logs,
@@ -207,11 +208,11 @@ func (tp *testPoller) logged(msg string) []observer.LoggedEntry {
 var ignoreTime = metricdatatest.IgnoreTimestamp()
 
 func emitted(pass string, n int64) []metricdata.DataPoint[int64] {
-	return []metricdata.DataPoint[int64]{{Attributes: attribute.NewSet(attribute.String("pass", pass)), Value: n}}
+	return []metricdata.DataPoint[int64]{{Attributes: ofTenant(attribute.String("pass", pass)), Value: n}}
 }
 
 func gauge(v float64) []metricdata.DataPoint[float64] {
-	return []metricdata.DataPoint[float64]{{Value: v}}
+	return []metricdata.DataPoint[float64]{{Attributes: ofTenant(), Value: v}}
 }
 
 func TestPollerRestartsRangeOnBadSkipToken(t *testing.T) {
@@ -447,7 +448,7 @@ func TestPollerPrunesKeysAfterEachRange(t *testing.T) {
 			// The rows on the boundaries between ranges are sent once.
 			assert.Equal(t, 7, sink.LogRecordCount())
 			metadatatest.AssertEqualReceiverExchangeMessageTraceRowsDeduplicated(t, tp.tel,
-				[]metricdata.DataPoint[int64]{{Value: 2}}, ignoreTime)
+				[]metricdata.DataPoint[int64]{{Attributes: ofTenant(), Value: 2}}, ignoreTime)
 		})
 	}
 }
@@ -509,8 +510,9 @@ func TestShutdownDeadlineDecidesThePageInFlight(t *testing.T) {
 			rcv, err := newReceiver(metadatatest.NewSettings(tp.tel), cfg, next)
 			require.NoError(t, err)
 			tick := newManualTicker()
-			rcv.newTicker = func(time.Duration) ticker { return tick }
-			rcv.startPolling(newTestHost(), tp.poller)
+			rcv.clock = tick
+			rcv.startScheduler(newTestHost(), tp.poller.telemetry)
+			rcv.tenants.start(&tenantRun{id: cfg.TenantID, poller: tp.poller})
 			waitFor(t, next.entered, "the page to enter the pipeline")
 
 			ctx, cancel := context.WithCancel(context.Background())

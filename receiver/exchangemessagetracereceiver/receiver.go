@@ -3,52 +3,44 @@ package exchangemessagetracereceiver
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/schedule"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/tenantsfile"
 )
 
-// messageTraceReceiver is the component's lifecycle: Start wires the parts
-// (storage, checkpoint, HTTP and token client, API client, page builder)
-// into a poller and runs it on its own goroutine; Shutdown stops it.
+// messageTraceReceiver is the component's lifecycle: Start opens what the
+// tenants share (storage, HTTP transport, telemetry) and schedules each
+// tenant's poller; with tenants_file it also follows the file. Shutdown
+// stops them all.
 type messageTraceReceiver struct {
 	cfg      *Config
 	settings receiver.Settings
 	next     consumer.Logs
 	obs      *receiverhelper.ObsReport
-	// newTicker makes the poll ticker; tests inject one they fire by hand.
-	newTicker func(time.Duration) ticker
-	// now is the poller's clock; tests fix it to replay recorded pages.
+	// clock drives the polls; tests inject one they move by hand.
+	clock schedule.Clock
+	// now is the pollers' clock; tests fix it to replay recorded pages.
 	now func() time.Time
 
-	telemetry      *metadata.TelemetryBuilder
-	storage        storage.Client
-	http           *http.Client
+	shared         *shared
+	tenants        *tenantSet
+	runCtx         context.Context
 	cancel         context.CancelFunc
 	cancelDelivery context.CancelFunc
 	wg             sync.WaitGroup
 }
-
-// ticker is the part of *time.Ticker the poll loop uses.
-type ticker interface {
-	C() <-chan time.Time
-	Stop()
-}
-
-type wallTicker struct{ *time.Ticker }
-
-func (t wallTicker) C() <-chan time.Time { return t.Ticker.C }
-
-func newWallTicker(d time.Duration) ticker { return wallTicker{time.NewTicker(d)} }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*messageTraceReceiver, error) {
 	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
@@ -59,102 +51,82 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*messa
 	if err != nil {
 		return nil, err
 	}
-	return &messageTraceReceiver{cfg: cfg, settings: set, next: next, obs: obs, newTicker: newWallTicker, now: time.Now}, nil
+	return &messageTraceReceiver{cfg: cfg, settings: set, next: next, obs: obs, clock: schedule.WallClock{}, now: time.Now}, nil
 }
 
+// Start fails when a tenant cannot be set up (a corrupt checkpoint, an
+// unreadable certificate, a tenants_file that does not parse), naming it;
+// it never fails on the network: API and token failures are poll errors.
 func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) error {
-	p, err := r.newPoller(ctx, host)
+	list, fileContent, err := r.cfg.tenantList()
 	if err != nil {
 		return err
 	}
-	r.startPolling(host, p)
+	sh, err := r.openShared(ctx, host)
+	if err != nil {
+		return err
+	}
+	r.shared = sh
+	r.startScheduler(host, sh.telemetry)
+	if err := r.tenants.apply(ctx, list); err != nil {
+		r.tenants.sched.Stop()
+		return err
+	}
+	if r.cfg.multiTenant() {
+		r.settings.Logger.Info("collecting message trace of many tenants", zap.Int("tenants", len(list)),
+			zap.Int("max_concurrent_tenants", r.cfg.MaxConcurrentTenants), zap.Duration("poll_interval", r.cfg.PollInterval))
+	}
+	if r.cfg.TenantsFile != "" {
+		r.watchTenantsFile(fileContent)
+	}
 	return nil
 }
 
-// startPolling runs p on its own goroutine until Shutdown.
-func (r *messageTraceReceiver) startPolling(host component.Host, p *poller) {
+// startScheduler makes the scheduler and the (empty) tenant set; Start then
+// adds the tenants. Tests add hand-built pollers.
+func (r *messageTraceReceiver) startScheduler(host component.Host, tel *metadata.TelemetryBuilder) {
+	health := newTenantHealth(host, r.settings.Logger, r.cfg.multiTenant())
+	sched := schedule.New(r.cfg.PollInterval, schedule.NewSlots(r.cfg.MaxConcurrentTenants), r.clock, func(o schedule.Outcome) {
+		health.report(o.Tenant, o.Err)
+		if o.Gap > 0 {
+			tel.ReceiverExchangeMessageTracePollGap.Record(context.Background(), o.Gap.Seconds(),
+				metric.WithAttributes(attribute.String(pagelogs.AttributeTenantID, o.Tenant)))
+		}
+	})
+	deliveryCtx, cancelDelivery := context.WithCancel(context.Background())
+	r.cancelDelivery = cancelDelivery
 	// Never keep Start's context: it ends when Start returns.
 	runCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	p.deliveryCtx, r.cancelDelivery = context.WithCancel(context.Background())
+	r.runCtx, r.cancel = runCtx, cancel
+	r.tenants = &tenantSet{r: r, shared: r.shared, sched: sched, health: health, deliveryCtx: deliveryCtx, running: map[string]*tenantRun{}}
+}
+
+// watchTenantsFile applies every change of tenants_file until Shutdown;
+// applied is the content Start applied.
+func (r *messageTraceReceiver) watchTenantsFile(applied []byte) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		r.run(runCtx, host, p)
+		tenantsfile.Watch(r.runCtx, r.cfg.TenantsFile, tenantsFileCheckInterval, applied, func(_ []tenantsfile.Entry, err error) {
+			r.tenants.reload(r.runCtx, err)
+		})
 	}()
 }
 
-// newPoller opens what the poller needs, keeping on r what Shutdown closes.
-func (r *messageTraceReceiver) newPoller(ctx context.Context, host component.Host) (*poller, error) {
-	logger := r.settings.Logger
-	tel, err := metadata.NewTelemetryBuilder(r.settings.TelemetrySettings)
-	if err != nil {
-		return nil, err
-	}
-	r.telemetry = tel
+// tenantsFileCheckInterval is how often tenants_file is compared with what
+// was applied: a tenant added starts well within one poll_interval.
+const tenantsFileCheckInterval = 5 * time.Second
 
-	client, err := openStorage(ctx, host, r.cfg.StorageID, r.settings.ID, logger)
-	if err != nil {
-		return nil, err
-	}
-	r.storage = client
-	store, err := checkpoint.Open(ctx, client, checkpointPrefix(r.cfg), checkpoint.WithLogger(logger))
-	if err != nil {
-		return nil, err
-	}
-
-	httpClient, err := r.buildHTTPClient(ctx, host, client)
-	if err != nil {
-		return nil, err
-	}
-	r.http = httpClient
-	source := newSource(r.cfg, httpClient, openBudget(r.cfg, store), tel, logger)
-	return &poller{
-		cfg:       r.cfg,
-		source:    source,
-		store:     store,
-		pages:     newPageBuilder(r.cfg, source.API()),
-		next:      r.next,
-		obs:       r.obs,
-		telemetry: tel,
-		logger:    logger,
-		now:       r.now,
-	}, nil
-}
-
-// run polls once at start, then every poll_interval, until Shutdown.
-func (r *messageTraceReceiver) run(ctx context.Context, host component.Host, p *poller) {
-	tick := r.newTicker(r.cfg.PollInterval)
-	defer tick.Stop()
-	health := statusReporter{host: host, logger: r.settings.Logger}
-	for {
-		err := p.poll(ctx)
-		if (err != nil || ctx.Err() != nil) && p.deliveryCtx.Err() == nil {
-			// Pages store the request budget as they commit; the sends of
-			// failed requests and a Retry-After pause come after the last
-			// one and must outlive a restart too.
-			p.save(p.deliveryCtx)
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		health.report(err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C():
-		}
-	}
-}
-
-// Shutdown stops fetching at once and waits for the page in flight to be
-// delivered and recorded, until ctx ends; then it abandons that page (it is
+// Shutdown stops fetching at once and waits for the pages in flight to be
+// delivered and recorded, until ctx ends; then it abandons them (they are
 // read again after the restart).
 func (r *messageTraceReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
 		r.cancel()
+	}
+	if r.tenants != nil {
 		stopped := make(chan struct{})
-		go func() { r.wg.Wait(); close(stopped) }()
+		go func() { r.wg.Wait(); r.tenants.sched.Stop(); close(stopped) }()
 		select {
 		case <-stopped:
 		case <-ctx.Done():
@@ -163,15 +135,12 @@ func (r *messageTraceReceiver) Shutdown(ctx context.Context) error {
 		}
 		r.cancelDelivery()
 	}
-	if r.http != nil {
-		r.http.CloseIdleConnections()
-	}
 	var errs []error
-	if r.storage != nil {
-		errs = append(errs, r.storage.Close(ctx))
-	}
-	if r.telemetry != nil {
-		r.telemetry.Shutdown()
+	if sh := r.shared; sh != nil {
+		sh.api.CloseIdleConnections()
+		sh.tokenHTTP.CloseIdleConnections()
+		errs = append(errs, sh.storage.Close(ctx))
+		sh.telemetry.Shutdown()
 	}
 	return errors.Join(errs...)
 }

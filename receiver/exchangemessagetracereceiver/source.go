@@ -23,12 +23,13 @@ const (
 )
 
 // newSource builds the API client the config asks for, spending budget.
-func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *metadata.TelemetryBuilder, logger *zap.Logger) msgtrace.Source {
+func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *metadata.TelemetryBuilder, tenant attribute.KeyValue, logger *zap.Logger) msgtrace.Source {
+	tenantOnly := metric.WithAttributes(tenant)
 	observe := func(outcome string, wait time.Duration) {
 		ctx := context.Background()
-		tel.ReceiverExchangeMessageTraceRequests.Add(ctx, 1, metric.WithAttributes(attribute.String("outcome", outcome)))
+		tel.ReceiverExchangeMessageTraceRequests.Add(ctx, 1, metric.WithAttributes(tenant, attribute.String("outcome", outcome)))
 		if wait > 0 {
-			tel.ReceiverExchangeMessageTraceThrottleWait.Add(ctx, wait.Seconds())
+			tel.ReceiverExchangeMessageTraceThrottleWait.Add(ctx, wait.Seconds(), tenantOnly)
 		}
 	}
 	if cfg.API == apiReporting {

@@ -33,7 +33,7 @@ func TestThrottleWaitIsCounted(t *testing.T) {
 	metadatatest.AssertEqualReceiverExchangeMessageTraceRequests(t, tel, requestsBy(map[string]int64{"throttled": 1, "ok": 1}),
 		metricdatatest.IgnoreTimestamp())
 	// The wait is wall-clock time: its value is checked by bounds only.
-	metadatatest.AssertEqualReceiverExchangeMessageTraceThrottleWait(t, tel, []metricdata.DataPoint[float64]{{}},
+	metadatatest.AssertEqualReceiverExchangeMessageTraceThrottleWait(t, tel, []metricdata.DataPoint[float64]{{Attributes: ofTenant()}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreValue())
 	m, err := tel.GetMetric("otelcol_receiver_exchange_message_trace_throttle_wait")
 	require.NoError(t, err)

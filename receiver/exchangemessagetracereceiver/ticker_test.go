@@ -43,6 +43,13 @@ func (m *manualTicker) C() <-chan time.Time {
 
 func (m *manualTicker) Stop() {}
 
+// Now and After make the ticker the scheduler's clock: the scheduler asks
+// for a timer each time a poll finished, and the tick the test sends fires
+// it.
+func (m *manualTicker) Now() time.Time { return time.Now() }
+
+func (m *manualTicker) After(time.Duration) (<-chan time.Time, func()) { return m.C(), func() {} }
+
 // waitIdle waits until every poll started so far (the first, and one per
 // tick sent) has finished: the loop is waiting for the next tick.
 func (m *manualTicker) waitIdle(t *testing.T) {
@@ -96,7 +103,7 @@ func startManualReceiver(t *testing.T, cfg *Config, next consumer.Logs, host *te
 	t.Helper()
 	tick := newManualTicker()
 	rcv, logs := newTestReceiver(t, cfg, next, tel)
-	rcv.newTicker = func(time.Duration) ticker { return tick }
+	rcv.clock = tick
 	startTestReceiver(t, rcv, host)
 	return rcv, logs, tick
 }

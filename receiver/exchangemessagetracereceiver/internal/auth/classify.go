@@ -113,12 +113,16 @@ func operatorMessage(code int, s Settings) string {
 		return "AADSTS7000222 client secret expired: create a new one in the app registration's Certificates & secrets and update client_secret"
 	case 7000218:
 		return "AADSTS7000218 no client credential sent: set client_secret or certificate.path"
-	case 700016:
-		return fmt.Sprintf("AADSTS700016 application %s not found in tenant %s: check client_id and tenant_id (and authority_host for national clouds)", s.ClientID, s.TenantID)
+	case 700016, 7000229:
+		// A multi-tenant app is "not found" in a customer tenant whose
+		// administrator has not consented yet: consent creates it there.
+		return fmt.Sprintf("AADSTS%d application %s has no service principal in tenant %s: if it is a customer tenant of a multi-tenant app, its administrator must grant admin consent at %s; otherwise check client_id and tenant_id (and authority_host for national clouds)",
+			code, s.ClientID, s.TenantID, s.adminConsentURL())
 	case 90002:
 		return fmt.Sprintf("AADSTS90002 tenant %s not found: check tenant_id and that authority_host is the tenant's cloud", s.TenantID)
 	case 65001:
-		return "AADSTS65001 admin consent missing: an administrator must grant admin consent for the app's API permissions (ExchangeMessageTrace.Read.All for Graph, ReportingWebService.Read(.All) for the legacy report)"
+		return fmt.Sprintf("AADSTS65001 admin consent missing in tenant %s: an administrator must grant admin consent for the app's API permissions (ExchangeMessageTrace.Read.All for Graph, ReportingWebService.Read(.All) for the legacy report) at %s",
+			s.TenantID, s.adminConsentURL())
 	case 700027:
 		return "AADSTS700027 certificate not registered or bad client assertion: upload this certificate's public part to the app registration's Certificates & secrets, and check the certificate matches client_id"
 	case 700024:

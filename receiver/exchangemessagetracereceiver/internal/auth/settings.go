@@ -142,6 +142,12 @@ func (s Settings) resource() string {
 }
 
 // authorizeURL is the page an operator opens to get a new authorization code.
+// adminConsentURL is where a tenant's administrator grants the app admin
+// consent (which creates its service principal in that tenant).
+func (s Settings) adminConsentURL() string {
+	return s.AuthorityHost + "/" + url.PathEscape(s.TenantID) + "/adminconsent?" + url.Values{"client_id": {s.ClientID}}.Encode()
+}
+
 func (s Settings) authorizeURL() string {
 	q := url.Values{"response_type": {"code"}, "resource": {s.resource()}, "client_id": {s.ClientID}, "redirect_uri": {s.RedirectURI}}
 	return s.AuthorityHost + "/" + url.PathEscape(s.TenantID) + "/oauth2/authorize?" + q.Encode()

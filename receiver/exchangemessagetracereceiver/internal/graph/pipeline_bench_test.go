@@ -33,7 +33,7 @@ func BenchmarkPipeline(b *testing.B) {
 		body := benchPage(n)
 		for _, format := range []logmap.BodyFormat{logmap.BodyJSON, logmap.BodyMap} {
 			b.Run(fmt.Sprintf("rows=%d/stage=all/body=%s", n, format), func(b *testing.B) {
-				pages := &pagelogs.Builder{Mapper: logmap.New(logmap.Options{BodyFormat: format}), Resource: pagelogs.NewResource("6babcaad-604b-40ac-a9d7-9fd97c0b779f", "graph"), API: msgtrace.APIGraph}
+				pages := &pagelogs.Builder{Mapper: logmap.New(logmap.Options{BodyFormat: format}), Resource: pagelogs.NewResource("6babcaad-604b-40ac-a9d7-9fd97c0b779f", "graph", nil), API: msgtrace.APIGraph}
 				benchutil.MeasureRows(b, n, func() {
 					d := newPageDecoder(testRange, MaxPageSize)
 					page, err := d.Decode(body, nil)

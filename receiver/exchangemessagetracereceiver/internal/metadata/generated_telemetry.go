@@ -28,6 +28,7 @@ type TelemetryBuilder struct {
 	registrations                                []metric.Registration
 	ReceiverExchangeMessageTraceBacklog          metric.Float64Gauge
 	ReceiverExchangeMessageTraceCursorLag        metric.Float64Gauge
+	ReceiverExchangeMessageTracePollGap          metric.Float64Gauge
 	ReceiverExchangeMessageTraceRequests         metric.Int64Counter
 	ReceiverExchangeMessageTraceRowsDeduplicated metric.Int64Counter
 	ReceiverExchangeMessageTraceRowsEmitted      metric.Int64Counter
@@ -73,6 +74,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ReceiverExchangeMessageTraceCursorLag, err = builder.meter.Float64Gauge(
 		"otelcol_receiver_exchange_message_trace_cursor_lag",
 		metric.WithDescription("Age of the live cursor (now - cursor), in seconds. [Development]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverExchangeMessageTracePollGap, err = builder.meter.Float64Gauge(
+		"otelcol_receiver_exchange_message_trace_poll_gap",
+		metric.WithDescription("Time between the starts of a tenant's last two polls, by tenant; poll_interval when every tenant keeps its schedule. [Development]"),
 		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)

@@ -21,6 +21,7 @@ func TestSetupTelemetry(t *testing.T) {
 	defer tb.Shutdown()
 	tb.ReceiverExchangeMessageTraceBacklog.Record(context.Background(), 1)
 	tb.ReceiverExchangeMessageTraceCursorLag.Record(context.Background(), 1)
+	tb.ReceiverExchangeMessageTracePollGap.Record(context.Background(), 1)
 	tb.ReceiverExchangeMessageTraceRequests.Add(context.Background(), 1)
 	tb.ReceiverExchangeMessageTraceRowsDeduplicated.Add(context.Background(), 1)
 	tb.ReceiverExchangeMessageTraceRowsEmitted.Add(context.Background(), 1)
@@ -30,6 +31,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverExchangeMessageTraceCursorLag(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverExchangeMessageTracePollGap(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverExchangeMessageTraceRequests(t, testTel,

@@ -23,10 +23,17 @@ const (
 )
 
 // NewResource describes where a tenant's rows come from; api is the
-// config's name of the API ("graph" or "reporting").
-func NewResource(tenantID, api string) pcommon.Resource {
+// config's name of the API ("graph" or "reporting"). extra are the tenant
+// entry's resource_attributes (a provider's customer name, a Sumo Logic
+// _sourceCategory); they cannot replace the three the receiver sets, which
+// say what the rows are.
+func NewResource(tenantID, api string, extra map[string]string) pcommon.Resource {
 	res := pcommon.NewResource()
 	attrs := res.Attributes()
+	attrs.EnsureCapacity(3 + len(extra))
+	for k, v := range extra {
+		attrs.PutStr(k, v)
+	}
 	attrs.PutStr(AttributeCloudProvider, "azure")
 	attrs.PutStr(AttributeTenantID, tenantID)
 	attrs.PutStr(AttributeAPI, api)

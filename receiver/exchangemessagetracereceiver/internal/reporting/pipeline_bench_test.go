@@ -73,7 +73,7 @@ func BenchmarkPipeline(b *testing.B) {
 		body := legacyBenchPage(n)
 		for _, format := range []logmap.BodyFormat{logmap.BodyJSON, logmap.BodyMap} {
 			b.Run(fmt.Sprintf("rows=%d/stage=all/body=%s", n, format), func(b *testing.B) {
-				pages := &pagelogs.Builder{Mapper: logmap.New(logmap.Options{BodyFormat: format}), Resource: pagelogs.NewResource("6babcaad-604b-40ac-a9d7-9fd97c0b779f", "reporting"), API: msgtrace.APIReporting}
+				pages := &pagelogs.Builder{Mapper: logmap.New(logmap.Options{BodyFormat: format}), Resource: pagelogs.NewResource("6babcaad-604b-40ac-a9d7-9fd97c0b779f", "reporting", nil), API: msgtrace.APIReporting}
 				benchutil.MeasureRows(b, n, func() {
 					d := newPageDecoder(testRange, 5000)
 					page, err := d.Decode(body, reqURL)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/schedule"
 )
 
 // quotaWindow is the length of Microsoft's rolling quota window.
@@ -47,14 +49,21 @@ func (b *Budget) Wait(ctx context.Context) (time.Duration, error) {
 		if d <= 0 {
 			return waited, nil
 		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return waited, ctx.Err()
-		case <-t.C:
-			waited += d
+		// A poll that only waits gives its slot to another tenant.
+		err := schedule.Idle(ctx, func() error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				return nil
+			}
+		})
+		if err != nil {
+			return waited, err
 		}
+		waited += d
 	}
 }
 

@@ -1,0 +1,147 @@
+package schedule
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Poll is one poll of one tenant. It returns when the poll is over; its
+// context ends when the tenant is removed or the scheduler stops.
+type Poll func(ctx context.Context) error
+
+// Outcome is what a finished poll reports, for health and telemetry.
+type Outcome struct {
+	Tenant string
+	// Started is when the poll got its slot; Waited how long it queued for
+	// it; Gap the time since the tenant's previous poll started (0 on the
+	// first poll).
+	Started time.Time
+	Waited  time.Duration
+	Gap     time.Duration
+	Err     error
+}
+
+// Scheduler runs each added tenant's polls. Its zero value is not usable:
+// use New.
+type Scheduler struct {
+	interval time.Duration
+	slots    *Slots
+	clock    Clock
+	onPoll   func(Outcome)
+
+	mu      sync.Mutex
+	tenants map[string]*loop
+	wg      sync.WaitGroup
+}
+
+type loop struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New returns a scheduler polling every interval with the given slots;
+// onPoll (may be nil) hears every finished poll, from the tenant's
+// goroutine.
+func New(interval time.Duration, slots *Slots, clock Clock, onPoll func(Outcome)) *Scheduler {
+	if clock == nil {
+		clock = WallClock{}
+	}
+	if onPoll == nil {
+		onPoll = func(Outcome) {}
+	}
+	return &Scheduler{interval: interval, slots: slots, clock: clock, onPoll: onPoll, tenants: map[string]*loop{}}
+}
+
+// Add starts polling a tenant; adding a tenant that runs already does
+// nothing and returns false.
+func (s *Scheduler) Add(id string, poll Poll) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.tenants[id]; ok {
+		return false
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &loop{cancel: cancel, done: make(chan struct{})}
+	s.tenants[id] = l
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(l.done)
+		s.run(ctx, id, poll)
+	}()
+	return true
+}
+
+// Remove stops a tenant: its poll in flight is cancelled (a poller lets the
+// page it is delivering finish) and Remove returns once it has returned.
+// Removing an unknown tenant does nothing.
+func (s *Scheduler) Remove(id string) {
+	s.mu.Lock()
+	l, ok := s.tenants[id]
+	delete(s.tenants, id)
+	s.mu.Unlock()
+	if ok {
+		l.cancel()
+		<-l.done
+	}
+}
+
+// Tenants lists the ids being polled.
+func (s *Scheduler) Tenants() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.tenants))
+	for id := range s.tenants {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Stop removes every tenant and waits for their polls to return.
+func (s *Scheduler) Stop() {
+	s.mu.Lock()
+	for id, l := range s.tenants {
+		l.cancel()
+		delete(s.tenants, id)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// run polls at once, then at the tenant's phase of every interval. A poll
+// that overruns its interval is followed by the next phase point, not by a
+// burst of the polls it missed.
+func (s *Scheduler) run(ctx context.Context, id string, poll Poll) {
+	ph := phase(id, s.interval)
+	var last time.Time
+	for {
+		queued := s.clock.Now()
+		if err := s.slots.acquire(ctx); err != nil {
+			return
+		}
+		started := s.clock.Now()
+		h := &held{slots: s.slots}
+		err := poll(context.WithValue(ctx, heldKey{}, h))
+		if h.slots != nil {
+			h.slots.release()
+		}
+		out := Outcome{Tenant: id, Started: started, Waited: started.Sub(queued), Err: err}
+		if !last.IsZero() {
+			out.Gap = started.Sub(last)
+		}
+		last = started
+		if ctx.Err() != nil {
+			return
+		}
+		s.onPoll(out)
+
+		fire, stop := s.clock.After(nextAt(s.clock.Now(), ph, s.interval).Sub(s.clock.Now()))
+		select {
+		case <-ctx.Done():
+			stop()
+			return
+		case <-fire:
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package exchangemessagetracereceiver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/otel/attribute"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/auth"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
+)
+
+// shared is what every tenant of a receiver uses together: one storage
+// client (state keyed by tenant), one HTTP transport and its connection
+// pool, one client for the identity platform, one telemetry builder.
+type shared struct {
+	storage   storage.Client
+	api       *http.Client // confighttp's client: TLS, proxy, timeout, headers, auth extension
+	tokenHTTP *http.Client // the same without the API's headers
+	telemetry *metadata.TelemetryBuilder
+}
+
+// openShared opens the parts every tenant shares.
+func (r *messageTraceReceiver) openShared(ctx context.Context, host component.Host) (*shared, error) {
+	tel, err := metadata.NewTelemetryBuilder(r.settings.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	client, err := openStorage(ctx, host, r.cfg.StorageID, r.settings.ID, r.settings.Logger)
+	if err != nil {
+		tel.Shutdown()
+		return nil, err
+	}
+	api, tokenHTTP, err := r.buildHTTPClients(ctx, host)
+	if err != nil {
+		tel.Shutdown()
+		_ = client.Close(ctx)
+		return nil, err
+	}
+	return &shared{storage: client, api: api, tokenHTTP: tokenHTTP, telemetry: tel}, nil
+}
+
+// tenantRun is one tenant's collection: its config (the receiver's with the
+// tenant's entry applied) and its poller.
+type tenantRun struct {
+	id     string
+	entry  TenantConfig
+	poller *poller
+}
+
+// newTenantRun opens one tenant's checkpoint, budget and token source over
+// the shared parts.
+func (r *messageTraceReceiver) newTenantRun(ctx context.Context, sh *shared, entry TenantConfig) (*tenantRun, error) {
+	cfg := r.cfg
+	if r.cfg.multiTenant() {
+		cfg = r.cfg.forTenant(entry)
+	}
+	logger := r.settings.Logger
+	if r.cfg.multiTenant() {
+		logger = logger.With(zap.String("tenant", cfg.TenantID))
+	}
+	store, err := checkpoint.Open(ctx, sh.storage, checkpointPrefix(cfg), checkpoint.WithLogger(logger))
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
+	}
+	client := sh.api
+	if !cfg.Auth.HasValue() {
+		tokens, err := auth.NewTokenSource(tokenSettings(cfg, sh.tokenHTTP, sh.storage, logger))
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
+		}
+		client = &http.Client{
+			Transport:     auth.NewTransport(sh.api.Transport, tokens),
+			CheckRedirect: sh.api.CheckRedirect,
+			Jar:           sh.api.Jar,
+			Timeout:       sh.api.Timeout,
+		}
+	}
+	tenantAttr := attribute.String(pagelogs.AttributeTenantID, cfg.TenantID)
+	source := newSource(cfg, client, openBudget(cfg, store), sh.telemetry, tenantAttr, logger)
+	return &tenantRun{id: cfg.TenantID, entry: entry, poller: &poller{
+		cfg:        cfg,
+		source:     source,
+		store:      store,
+		pages:      newPageBuilder(cfg, source.API(), entry.ResourceAttributes),
+		next:       r.next,
+		obs:        r.obs,
+		telemetry:  sh.telemetry,
+		tenantAttr: tenantAttr,
+		logger:     logger,
+		now:        r.now,
+	}}, nil
+}
+
+// poll is one scheduled poll of the tenant.
+func (t *tenantRun) poll(ctx context.Context) error {
+	p := t.poller
+	err := p.poll(ctx)
+	if (err != nil || ctx.Err() != nil) && p.deliveryCtx.Err() == nil {
+		// Pages store the request budget as they commit; the sends of
+		// failed requests and a Retry-After pause come after the last one
+		// and must outlive a restart too.
+		p.save(p.deliveryCtx)
+	}
+	return err
+}

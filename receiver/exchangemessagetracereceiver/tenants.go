@@ -1,0 +1,191 @@
+package exchangemessagetracereceiver
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/tenantsfile"
+)
+
+// TenantConfig is one customer tenant of a provider's receiver, in
+// `tenants:` or in `tenants_file`. Unset fields take the receiver's
+// top-level values; an entry with its own credential (client_secret or
+// certificate) uses only that one (a customer with its own app).
+type TenantConfig struct {
+	TenantID     string              `mapstructure:"tenant_id"`
+	Organization string              `mapstructure:"organization"`
+	ClientID     string              `mapstructure:"client_id"`
+	ClientSecret configopaque.String `mapstructure:"client_secret"`
+	Certificate  CertificateConfig   `mapstructure:"certificate"`
+	// ResourceAttributes are added to the resource of this tenant's logs,
+	// e.g. {customer: acme, _sourceCategory: customers/acme/o365}.
+	ResourceAttributes map[string]string `mapstructure:"resource_attributes"`
+
+	_ struct{}
+}
+
+// where says where an entry was written, for messages.
+type where struct {
+	file  string // tenants_file path, "" for the config's tenants list
+	index int
+	line  int
+}
+
+func (w where) String() string {
+	if w.file == "" {
+		return fmt.Sprintf("tenants[%d]", w.index)
+	}
+	return fmt.Sprintf("tenants_file %s: entry %d (line %d)", w.file, w.index, w.line)
+}
+
+// multiTenant tells whether the config lists tenants rather than naming
+// one with tenant_id.
+func (c *Config) multiTenant() bool { return len(c.Tenants) > 0 || c.TenantsFile != "" }
+
+// forTenant is the config one tenant is collected with: the receiver's,
+// with the entry's values in place of the top-level tenant and credential.
+// Everything that is per tenant (cursor, keys, budget, token, resource)
+// follows from it.
+func (c *Config) forTenant(t TenantConfig) *Config {
+	tc := *c
+	tc.Tenants, tc.TenantsFile = nil, ""
+	tc.TenantID = strings.TrimSpace(t.TenantID)
+	if t.Organization != "" {
+		tc.Organization = t.Organization
+	}
+	if t.ClientID != "" {
+		tc.ClientID = t.ClientID
+	}
+	if t.ClientSecret != "" || t.Certificate.Path != "" {
+		tc.ClientSecret, tc.Certificate = t.ClientSecret, t.Certificate
+	}
+	return &tc
+}
+
+// tenantKey identifies a tenant for duplicates: ids are GUIDs or domains,
+// both case-insensitive.
+func tenantKey(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
+
+// checkTenants validates the entries of one list, every problem at once,
+// each naming the entry.
+func (c *Config) checkTenants(list []TenantConfig, at []where) error {
+	var errs []error
+	seen := map[string]where{}
+	for i, t := range list {
+		w := at[i]
+		if strings.TrimSpace(t.TenantID) == "" {
+			errs = append(errs, fmt.Errorf("%s: tenant_id: required: the customer's Directory (tenant) ID (a GUID, or its onmicrosoft.com domain)", w))
+			continue
+		}
+		if first, dup := seen[tenantKey(t.TenantID)]; dup {
+			errs = append(errs, fmt.Errorf("%s: tenant_id %q is listed twice (first at %s): each tenant once", w, t.TenantID, first))
+			continue
+		}
+		seen[tenantKey(t.TenantID)] = w
+		if t.ClientSecret != "" && t.Certificate.Path != "" {
+			errs = append(errs, fmt.Errorf("%s: client_secret and certificate are set together: set exactly one", w))
+		}
+		if t.Certificate.Password != "" && t.Certificate.Path == "" {
+			errs = append(errs, fmt.Errorf("%s: certificate.password: set without certificate.path", w))
+		}
+		tc := c.forTenant(t)
+		if tc.ClientID == "" {
+			errs = append(errs, fmt.Errorf("%s: client_id: required here or at the receiver's top level: the Application (client) ID", w))
+		}
+		if tc.ClientSecret == "" && tc.Certificate.Path == "" && !tc.WorkloadIdentity.HasValue() {
+			errs = append(errs, fmt.Errorf("%s: no credential: set client_secret or certificate.path here or at the receiver's top level", w))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readTenantsFile loads tenants_file and returns its entries with where
+// each stands, and the content for the watcher to compare against.
+func (c *Config) readTenantsFile() ([]TenantConfig, []where, []byte, error) {
+	entries, data, err := tenantsfile.Read(c.TenantsFile)
+	if err != nil {
+		return nil, nil, data, fmt.Errorf("tenants_file: %w", err)
+	}
+	list, at, err := decodeTenantEntries(c.TenantsFile, entries)
+	if err != nil {
+		return nil, nil, data, fmt.Errorf("tenants_file: %w", err)
+	}
+	return list, at, data, nil
+}
+
+// decodeTenantEntries reads the file's entries the way the collector reads
+// its own config (same keys, same types, unknown keys refused).
+func decodeTenantEntries(file string, entries []tenantsfile.Entry) ([]TenantConfig, []where, error) {
+	list := make([]TenantConfig, 0, len(entries))
+	at := make([]where, 0, len(entries))
+	var errs []error
+	for _, e := range entries {
+		w := where{file: file, index: e.Index, line: e.Line}
+		var t TenantConfig
+		if err := confmap.NewFromStringMap(e.Fields).Unmarshal(&t); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", w, err))
+			continue
+		}
+		list = append(list, t)
+		at = append(at, w)
+	}
+	return list, at, errors.Join(errs...)
+}
+
+// tenantList is every tenant to collect: the one tenant_id, or the config's
+// list followed by the file's entries (with the file's content, for the
+// watcher), validated together so that a tenant in both is a duplicate.
+func (c *Config) tenantList() ([]TenantConfig, []byte, error) {
+	if !c.multiTenant() {
+		return []TenantConfig{{TenantID: c.TenantID}}, nil, nil
+	}
+	list := append([]TenantConfig(nil), c.Tenants...)
+	at := make([]where, len(list))
+	for i := range list {
+		at[i] = where{index: i}
+	}
+	var data []byte
+	if c.TenantsFile != "" {
+		fromFile, fileAt, content, err := c.readTenantsFile()
+		if err != nil {
+			return nil, content, err
+		}
+		data = content
+		list, at = append(list, fromFile...), append(at, fileAt...)
+	}
+	return list, data, c.checkTenants(list, at)
+}
+
+// validateMultiTenant checks what goes with a tenants list: the entries of
+// the config (the file is read at start and on change), and the settings
+// that only make sense for one tenant.
+func (c *Config) validateMultiTenant() []error {
+	var errs []error
+	if c.TenantID != "" {
+		errs = append(errs, errors.New("tenant_id: set together with tenants/tenants_file: use tenant_id for one tenant, or list every tenant (that one too) under tenants"))
+	}
+	if c.AuthorizationCode != "" {
+		errs = append(errs, errors.New("authorization_code: is a single user's delegated grant in one tenant: it cannot serve tenants; use a multi-tenant app with client_secret or certificate"))
+	}
+	if c.ManagedIdentity.HasValue() {
+		errs = append(errs, errors.New("managed_identity: gets tokens only for its own tenant: it cannot serve tenants; use a multi-tenant app with certificate or client_secret (or workload_identity)"))
+	}
+	if c.Auth.HasValue() {
+		errs = append(errs, errors.New("auth: an authenticator extension signs requests for one tenant: it cannot serve tenants; use client_secret or certificate"))
+	}
+	if c.MaxConcurrentTenants < 1 {
+		errs = append(errs, fmt.Errorf("max_concurrent_tenants: %d must be at least 1 (default %d)", c.MaxConcurrentTenants, defaultMaxConcurrentTenants))
+	}
+	list, at := c.Tenants, make([]where, len(c.Tenants))
+	for i := range at {
+		at[i] = where{index: i}
+	}
+	if err := c.checkTenants(list, at); err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
