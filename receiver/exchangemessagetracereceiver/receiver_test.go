@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -142,7 +141,8 @@ func startTestReceiver(t *testing.T, rcv *messageTraceReceiver, host *testHost) 
 	t.Cleanup(func() { assert.NoError(t, rcv.Shutdown(context.Background())) })
 }
 
-// rowKeys lists the (id, recipient, status) of every record, from the body map.
+// rowKeys lists the (id, recipient, status) of every record, from the body
+// map, keyed as simulator.StatusKey (the receiver's own case rule).
 func rowKeys(logs []plog.Logs) []string {
 	var keys []string
 	for _, ld := range logs {
@@ -155,7 +155,7 @@ func rowKeys(logs []plog.Logs) []string {
 					id, _ := body.Get("id")
 					rcpt, _ := body.Get("recipientAddress")
 					st, _ := body.Get("status")
-					keys = append(keys, id.Str()+"|"+strings.ToLower(rcpt.Str())+"|"+strings.ToLower(st.Str()))
+					keys = append(keys, simulator.NewStatusKey(id.Str(), rcpt.Str(), st.Str()).String())
 				}
 			}
 		}
@@ -166,7 +166,7 @@ func rowKeys(logs []plog.Logs) []string {
 func truthKeys(rows []simulator.Row) map[string]bool {
 	keys := make(map[string]bool, len(rows))
 	for _, r := range rows {
-		keys[r.ID+"|"+strings.ToLower(r.RecipientAddress)+"|"+strings.ToLower(string(r.Status))] = true
+		keys[r.StatusKey().String()] = true
 	}
 	return keys
 }

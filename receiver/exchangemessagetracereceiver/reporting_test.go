@@ -23,20 +23,10 @@ func legacyKeys(logs []plog.Logs) []string {
 			id, _ := body.Get("MessageTraceId")
 			rcpt, _ := body.Get("RecipientAddress")
 			st, _ := body.Get("Status")
-			keys = append(keys, id.Str()+"|"+lower(rcpt.Str())+"|"+lower(st.Str()))
+			keys = append(keys, simulator.NewStatusKey(id.Str(), rcpt.Str(), st.Str()).String())
 		})
 	}
 	return keys
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // reportingConfig points a receiver at the simulator's legacy report.

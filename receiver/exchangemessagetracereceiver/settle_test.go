@@ -3,7 +3,6 @@ package exchangemessagetracereceiver
 import (
 	"context"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,7 +43,7 @@ func (e *exportLog) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 			id, _ := body.Get("id")
 			rcpt, _ := body.Get("recipientAddress")
 			st, _ := body.Get("status")
-			e.previous[id.Str()+"|"+strings.ToLower(rcpt.Str())+"|"+strings.ToLower(st.Str())] = prev.Str()
+			e.previous[simulator.NewStatusKey(id.Str(), rcpt.Str(), st.Str()).String()] = prev.Str()
 		}
 	})
 	return nil
@@ -62,9 +61,7 @@ func forEachRecord(ld plog.Logs, fn func(plog.LogRecord)) {
 	}
 }
 
-func finalKey(r simulator.Row) string {
-	return r.ID + "|" + strings.ToLower(r.RecipientAddress) + "|" + strings.ToLower(string(r.Status))
-}
+func finalKey(r simulator.Row) string { return r.StatusKey().String() }
 
 // lateTenant produces live mail for `live` from now on, with late rows and
 // status changes, after a few minutes of history.
