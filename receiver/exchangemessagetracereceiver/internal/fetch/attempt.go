@@ -109,7 +109,7 @@ func (l *Loop) classify(r *Response) *msgtrace.APIError {
 }
 
 // decode decodes a 2xx body. A body that is not a page is a transient
-// failure, described by the decoder or else by DiagnoseBody; the buffer
+// failure, described by the decoder or else by diagnoseBody; the buffer
 // then goes back to the pool.
 func (l *Loop) decode(dec PageDecoder, buf *bytes.Buffer, reqURL *url.URL) result {
 	page, err := dec.Decode(buf.Bytes(), reqURL)
@@ -118,7 +118,7 @@ func (l *Loop) decode(dec PageDecoder, buf *bytes.Buffer, reqURL *url.URL) resul
 	}
 	var fail *msgtrace.APIError
 	if !errors.As(err, &fail) {
-		fail = DiagnoseBody(l.cfg.Service, buf.Bytes(), err)
+		fail = diagnoseBody(l.cfg.Service, buf.Bytes(), err)
 	}
 	putBuffer(buf)
 	return failed(fail)

@@ -19,7 +19,9 @@ import (
 type Response struct {
 	StatusCode int
 	Header     http.Header
-	Body       []byte
+	// Body is a pooled buffer's (see bodyPool): valid only during the
+	// Classifier's call, so the error it returns holds copies.
+	Body []byte
 	// IsLink is true when the request followed a nextLink (or a saved
 	// resume link) rather than the query we built.
 	IsLink bool
@@ -35,7 +37,10 @@ type Classifier func(r *Response) *msgtrace.APIError
 // PageDecoder decodes a 2xx body. An error means the body is not a page
 // (HTML, truncated): it is retried. The decoder must keep its own state
 // (row positions) unchanged when it fails. reqURL is the URL that was
-// requested, for resolving relative links.
+// requested, for resolving relative links. body is a pooled buffer (see
+// bodyPool): the page's Row.Raw may alias it, and the loop keeps it until
+// the page is released; a returned error must not alias it. One decoder
+// serves one range query and may reuse the previous page's Rows array.
 type PageDecoder interface {
 	Decode(body []byte, reqURL *url.URL) (*msgtrace.Page, error)
 }
@@ -91,6 +96,8 @@ const (
 
 // Run fetches first and every page after it, calling onPage for each in
 // order. firstIsLink says first is a saved nextLink rather than a query.
+// A page ends when onPage returns (see msgtrace.Page): its body buffer is
+// released at once, and the next page's decoding reuses its Rows.
 func (l *Loop) Run(ctx context.Context, first string, firstIsLink bool, dec PageDecoder, onPage func(*msgtrace.Page) error) error {
 	u, isLink := first, firstIsLink
 	for {
