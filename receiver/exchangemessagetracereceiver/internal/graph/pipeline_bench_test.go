@@ -92,7 +92,7 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 }
 
-// deliverPage is the receiver's deliver (collect.go) without telemetry.
+// deliverPage is the receiver's deliver (poller.go) without telemetry.
 func deliverPage(store *checkpoint.Store, m *logmap.Mapper, res pcommon.Resource, page *msgtrace.Page, api msgtrace.API) int {
 	txn := store.Keys.Begin()
 	logs := plog.NewLogs()

@@ -70,7 +70,7 @@ type legacyPlainPage struct {
 // process: decode, dedup (fresh key set per page), map, commit the keys to a
 // no-op storage client; beside it encoding/json into plain structs.
 //
-//	go test ./receiver/exchangemessagetracereceiver/internal/rws/ -run XXX -bench Pipeline -benchmem -count 6
+//	go test ./receiver/exchangemessagetracereceiver/internal/reporting/ -run XXX -bench Pipeline -benchmem -count 6
 func BenchmarkPipeline(b *testing.B) {
 	reqURL, _ := url.Parse("https://reports.office365.com/ecp/reportingwebservice/reporting.svc/MessageTrace?$format=json")
 	for _, n := range []int{1000, 5000} {
@@ -110,7 +110,7 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 }
 
-// deliverPage is the receiver's deliver (collect.go) without telemetry.
+// deliverPage is the receiver's deliver (poller.go) without telemetry.
 func deliverPage(store *checkpoint.Store, m *logmap.Mapper, page *msgtrace.Page) int {
 	txn := store.Keys.Begin()
 	logs := plog.NewLogs()
