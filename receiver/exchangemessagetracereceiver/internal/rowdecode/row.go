@@ -65,7 +65,8 @@ func (d *Decoder) DecodeRow(s *Scanner, row *msgtrace.Row, position int64, verbo
 }
 
 // scanRow reads the row object at the scanner's position into d.values
-// (its strings into d.scratch) and returns the object's bytes.
+// (string values into d.scratch, the others by scanOther) and returns the
+// object's bytes.
 func (d *Decoder) scanRow(s *Scanner) (raw []byte, err error) {
 	start := s.Pos()
 	d.scratch = d.scratch[:0]
@@ -76,10 +77,15 @@ func (d *Decoder) scanRow(s *Scanner) (raw []byte, err error) {
 		if key, err = s.Key(nil); err != nil {
 			return nil, err
 		}
-		if f := d.schema.Lookup(key); f == FieldUnknown {
+		switch f := d.schema.Lookup(key); {
+		case f == FieldUnknown:
 			err = s.Skip()
-		} else {
-			err = d.scanValue(s, f)
+		case s.Peek() == '"': // most values: in the loop, not a call
+			a := len(d.scratch)
+			d.scratch, err = s.String(d.scratch)
+			d.values.state[f], d.values.spans[f] = gotString, span{int32(a), int32(len(d.scratch))}
+		default:
+			err = d.scanOther(s, f)
 		}
 		if err != nil {
 			return nil, err
@@ -94,17 +100,11 @@ func (d *Decoder) scanRow(s *Scanner) (raw []byte, err error) {
 	return s.data[start:s.Pos()], nil
 }
 
-// scanValue records the value of field f: which JSON type it is, a
-// string's text in d.scratch, an integer field's number.
-func (d *Decoder) scanValue(s *Scanner, f Field) (err error) {
+// scanOther records a value of field f that is not a string: which JSON
+// type it is and, for an integer field, its number.
+func (d *Decoder) scanOther(s *Scanner, f Field) (err error) {
 	v := &d.values
 	switch c := s.Peek(); {
-	case c == '"':
-		a := len(d.scratch)
-		if d.scratch, err = s.String(d.scratch); err != nil {
-			return err
-		}
-		v.state[f], v.spans[f] = gotString, span{int32(a), int32(len(d.scratch))}
 	case c == '-' || (c >= '0' && c <= '9'):
 		var num []byte
 		if num, err = s.Number(); err != nil {
