@@ -3,9 +3,6 @@ package fetch
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
-
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
 )
 
 // ErrorBody is what an error response said, in any of the envelopes the
@@ -26,7 +23,7 @@ func ParseErrorBody(body []byte) ErrorBody {
 		return ErrorBody{}
 	}
 	if trimmed[0] == '<' {
-		if t := HTMLTitle(trimmed); t != "" {
+		if t := htmlTitle(trimmed); t != "" {
 			return ErrorBody{Message: "HTML page: " + t}
 		}
 		return ErrorBody{Message: "HTML page"}
@@ -74,31 +71,4 @@ func messageText(raw json.RawMessage) string {
 		return v.Value
 	}
 	return string(raw)
-}
-
-// Said renders what a server answered for a message:
-// `HTTP 400 BadRequest: "the message"`, the server's words quoted, capped
-// and redacted.
-func Said(status int, eb ErrorBody) string {
-	s := "HTTP " + strconv.Itoa(status)
-	if eb.Code != "" {
-		s += " " + eb.Code
-	}
-	if eb.Message != "" {
-		s += ": " + logsafe.Quote(eb.Message)
-	}
-	return s
-}
-
-// ErrorOf is what an error response said; when the body says nothing it
-// falls back to the WWW-Authenticate challenge, where 401s explain
-// themselves (error="invalid_token", error_description=...).
-func ErrorOf(r *Response) ErrorBody {
-	eb := ParseErrorBody(r.Body)
-	if eb.Message == "" && eb.Code == "" {
-		if ch := r.Header.Get("WWW-Authenticate"); ch != "" {
-			eb.Message = ch
-		}
-	}
-	return eb
 }

@@ -1,17 +1,12 @@
 package fetch
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.uber.org/zap"
 
@@ -24,7 +19,9 @@ import (
 type Response struct {
 	StatusCode int
 	Header     http.Header
-	Body       []byte
+	// Body is a pooled buffer's (see bodyPool): valid only during the
+	// Classifier's call, so the error it returns holds copies.
+	Body []byte
 	// IsLink is true when the request followed a nextLink (or a saved
 	// resume link) rather than the query we built.
 	IsLink bool
@@ -40,7 +37,10 @@ type Classifier func(r *Response) *msgtrace.APIError
 // PageDecoder decodes a 2xx body. An error means the body is not a page
 // (HTML, truncated): it is retried. The decoder must keep its own state
 // (row positions) unchanged when it fails. reqURL is the URL that was
-// requested, for resolving relative links.
+// requested, for resolving relative links. body is a pooled buffer (see
+// bodyPool): the page's Row.Raw may alias it, and the loop keeps it until
+// the page is released; a returned error must not alias it. One decoder
+// serves one range query and may reuse the previous page's Rows array.
 type PageDecoder interface {
 	Decode(body []byte, reqURL *url.URL) (*msgtrace.Page, error)
 }
@@ -96,6 +96,8 @@ const (
 
 // Run fetches first and every page after it, calling onPage for each in
 // order. firstIsLink says first is a saved nextLink rather than a query.
+// A page ends when onPage returns (see msgtrace.Page): its body buffer is
+// released at once, and the next page's decoding reuses its Rows.
 func (l *Loop) Run(ctx context.Context, first string, firstIsLink bool, dec PageDecoder, onPage func(*msgtrace.Page) error) error {
 	u, isLink := first, firstIsLink
 	for {
@@ -127,192 +129,43 @@ func (l *Loop) Run(ctx context.Context, first string, firstIsLink bool, dec Page
 // not fix. release returns the body buffer to its pool: call it once the
 // page's rows (whose Raw aliases the buffer) are no longer used.
 func (l *Loop) Fetch(ctx context.Context, u string, isLink bool, dec PageDecoder) (*msgtrace.Page, func(), error) {
-	var (
-		bo          *backoff.ExponentialBackOff
-		firstFail   time.Time
-		attempts    int
-		authRetried bool
-		last        *msgtrace.APIError
-	)
 	log := l.cfg.Logger.With(zap.String("request", ShortURL(u)))
+	retry := retries{cfg: &l.cfg, log: log}
 	for {
 		waited, err := l.cfg.Budget.Wait(ctx)
 		if err != nil {
-			return nil, nil, stopped(err, last)
+			return nil, nil, stopped(err, retry.last)
 		}
-		attempts++
-		page, buf, apiErr, fromTransport, err := l.attempt(ctx, u, isLink, dec)
+		retry.attempts++
+		res, err := l.attempt(ctx, u, isLink, dec)
 		if err != nil {
-			return nil, nil, stopped(err, last)
+			return nil, nil, stopped(err, retry.last)
 		}
-		if apiErr == nil {
-			outcome := OutcomeOK
-			if page.Malformed > 0 {
-				outcome = OutcomeMalformed
-				log.Warn("Skipped malformed rows of a page",
-					zap.Int("malformed", page.Malformed), zap.Errors("reasons", page.MalformedErrors))
-			}
-			l.cfg.Observe(outcome, waited)
-			log.Debug("Fetched page", zap.Int("rows", len(page.Rows)), zap.Int("attempts", attempts),
-				zap.Bool("more", page.NextLink != ""))
-			return page, func() { putBuffer(buf) }, nil
+		if res.fail == nil {
+			l.observePage(log, res.page, waited, retry.attempts)
+			buf := res.buf
+			return res.page, func() { putBuffer(buf) }, nil
 		}
-		l.cfg.Observe(apiErr.Kind.String(), waited)
-		last = apiErr
-
-		var wait time.Duration
-		switch {
-		case apiErr.Kind == msgtrace.KindThrottled && !fromTransport:
-			// A 429 is not a failure of the range: the whole tenant waits
-			// for Retry-After, in full, and the same request goes again.
-			l.cfg.Budget.Pause(apiErr.RetryAfter)
-			log.Warn("Throttled by Microsoft; pausing every request of this tenant",
-				zap.Duration("retry_after", apiErr.RetryAfter), zap.String("error", apiErr.Error()))
-			continue
-		case apiErr.Kind == msgtrace.KindAuth && apiErr.StatusCode == http.StatusUnauthorized && !authRetried:
-			// The token may have expired between issue and use: one retry.
-			authRetried = true
-			log.Warn("Access token refused; retrying once", zap.String("error", apiErr.Error()))
-			continue
-		case apiErr.Kind == msgtrace.KindTransient || (apiErr.Kind == msgtrace.KindThrottled && fromTransport):
-			if !l.cfg.Retry.Enabled {
-				return nil, nil, apiErr
-			}
-			if bo == nil {
-				bo = l.newBackOff()
-				firstFail = time.Now()
-			}
-			wait = bo.NextBackOff()
-			if wait != backoff.Stop {
-				wait = max(wait, apiErr.RetryAfter)
-			}
-			if wait == backoff.Stop || (l.cfg.Retry.MaxElapsedTime > 0 && time.Since(firstFail)+wait > l.cfg.Retry.MaxElapsedTime) {
-				return nil, nil, gaveUp(apiErr, attempts, time.Since(firstFail))
-			}
-			log.Warn("Request failed; retrying", zap.String("kind", apiErr.Kind.String()),
-				zap.Int("status", apiErr.StatusCode), zap.Duration("backoff", wait), zap.Int("attempt", attempts),
-				zap.String("error", apiErr.Error()))
-		default:
-			return nil, nil, apiErr
+		l.cfg.Observe(res.fail.Kind.String(), waited)
+		wait, err := retry.after(res.fail, res.fromTransport)
+		if err != nil {
+			return nil, nil, err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, nil, stopped(ctx.Err(), last)
-		case <-t.C:
+		if err := sleep(ctx, wait); err != nil {
+			return nil, nil, stopped(err, retry.last)
 		}
 	}
 }
 
-func (l *Loop) newBackOff() *backoff.ExponentialBackOff {
-	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval = l.cfg.Retry.InitialInterval
-	bo.RandomizationFactor = l.cfg.Retry.RandomizationFactor
-	bo.Multiplier = l.cfg.Retry.Multiplier
-	bo.MaxInterval = l.cfg.Retry.MaxInterval
-	if bo.Multiplier < 1 {
-		bo.Multiplier = backoff.DefaultMultiplier
+// observePage counts a request that returned a page. Its malformed rows
+// are only counted here, as the request's outcome: the receiver logs them
+// and counts the rows, once per page.
+func (l *Loop) observePage(log *zap.Logger, page *msgtrace.Page, waited time.Duration, attempts int) {
+	outcome := OutcomeOK
+	if page.Malformed > 0 {
+		outcome = OutcomeMalformed
 	}
-	bo.Reset()
-	return bo
-}
-
-// attempt sends one request. It returns either a page and its buffer, a
-// classified failure (fromTransport when the client's transport, e.g. the
-// token source, produced it), or err when the context ended.
-func (l *Loop) attempt(ctx context.Context, u string, isLink bool, dec PageDecoder) (
-	page *msgtrace.Page, buf *bytes.Buffer, apiErr *msgtrace.APIError, fromTransport bool, err error,
-) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, nil, &msgtrace.APIError{Kind: msgtrace.KindBadRequest,
-			Message: fmt.Sprintf("cannot build a request for %s", logsafe.Quote(ShortURL(u))), Err: err}, false, nil
-	}
-	req.Header.Set("Accept", "application/json")
-	for k, v := range l.cfg.Header {
-		req.Header[k] = slices.Clone(v) // a transport may edit the request's
-	}
-	resp, err := l.cfg.Client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, nil, nil, false, ctx.Err()
-		}
-		var tokenErr *msgtrace.APIError
-		if errors.As(err, &tokenErr) {
-			return nil, nil, tokenErr, true, nil
-		}
-		return nil, nil, l.transportError(req.URL, err), false, nil
-	}
-	defer resp.Body.Close()
-	buf, err = readBody(resp.Body, resp.ContentLength, l.cfg.MaxBodyBytes)
-	if err != nil {
-		n := buf.Len()
-		putBuffer(buf)
-		if ctx.Err() != nil {
-			return nil, nil, nil, false, ctx.Err()
-		}
-		if errors.Is(err, errBodyTooLarge) {
-			return nil, nil, &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: resp.StatusCode,
-				Message: fmt.Sprintf("%s sent a response larger than %d MiB; lower the page size", l.cfg.Service, l.cfg.MaxBodyBytes>>20)}, false, nil
-		}
-		return nil, nil, &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: resp.StatusCode,
-			Message: fmt.Sprintf("connection to %s lost while reading the response (%d bytes received)", l.cfg.Service, n),
-			Err:     unwrapURLError(err)}, false, nil
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		r := &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: buf.Bytes(), IsLink: isLink, URL: req.URL}
-		if r.StatusCode == http.StatusTooManyRequests {
-			apiErr = throttled(l.cfg.Service, r)
-		} else {
-			apiErr = l.cfg.Classify(r)
-		}
-		putBuffer(buf)
-		return nil, nil, apiErr, false, nil
-	}
-	page, err = dec.Decode(buf.Bytes(), req.URL)
-	if err != nil {
-		if !errors.As(err, &apiErr) {
-			apiErr = DiagnoseBody(l.cfg.Service, buf.Bytes(), err)
-		}
-		putBuffer(buf)
-		return nil, nil, apiErr, false, nil
-	}
-	return page, buf, nil, false, nil
-}
-
-func (l *Loop) transportError(u *url.URL, err error) *msgtrace.APIError {
-	inner := unwrapURLError(err)
-	what := "request to %s (%s) failed"
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		what = "request to %s (%s) timed out"
-	}
-	return &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: fmt.Sprintf(what, l.cfg.Service, u.Host), Err: inner}
-}
-
-// unwrapURLError drops *url.Error's "Get <url>:" prefix: the URL is
-// already in the message and a skiptoken can be kilobytes long.
-func unwrapURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
-// gaveUp marks the last transient failure as final.
-func gaveUp(last *msgtrace.APIError, attempts int, elapsed time.Duration) *msgtrace.APIError {
-	e := *last
-	e.Message = fmt.Sprintf("%s (gave up after %d attempts in %s)", last.Message, attempts, elapsed.Round(time.Millisecond))
-	return &e
-}
-
-// stopped reports a context end, keeping the failure that was being
-// retried (if any) so that the caller can still see why.
-func stopped(ctxErr error, last *msgtrace.APIError) error {
-	if last == nil {
-		return ctxErr
-	}
-	return fmt.Errorf("%w while retrying: %w", ctxErr, last)
+	l.cfg.Observe(outcome, waited)
+	log.Debug("Fetched page", zap.Int("rows", len(page.Rows)), zap.Int("attempts", attempts),
+		zap.Bool("more", page.NextLink != ""))
 }

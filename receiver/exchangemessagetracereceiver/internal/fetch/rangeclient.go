@@ -15,7 +15,7 @@ import (
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/throttle"
 )
 
-// ClientConfig configures a client of either API (graph.New, rws.New).
+// ClientConfig configures a client of either API (graph.New, reporting.New).
 type ClientConfig struct {
 	// BaseURL is e.g. https://graph.microsoft.com/v1.0 (or /beta, a national
 	// cloud, the simulator); the API's path is appended.

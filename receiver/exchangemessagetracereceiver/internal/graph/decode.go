@@ -61,53 +61,38 @@ func lookup(key []byte) rowdecode.Field {
 // pageDecoder decodes the pages of one range query; it numbers rows across
 // pages.
 type pageDecoder struct {
-	rows     *rowdecode.Decoder
-	next     int64
-	pageSize int
-	scanner  rowdecode.Scanner
+	pages rowdecode.PageReader
 }
 
 func newPageDecoder(r msgtrace.Range, pageSize int) *pageDecoder {
-	return &pageDecoder{rows: rowdecode.NewDecoder(schema, r), pageSize: pageSize}
+	return &pageDecoder{pages: rowdecode.NewPageReader(schema, r, pageSize)}
 }
 
 // Decode reads {"@odata.context":..,"value":[rows],"@odata.nextLink":".."}
 // with the members in any order.
 func (d *pageDecoder) Decode(body []byte, _ *url.URL) (*msgtrace.Page, error) {
-	s := &d.scanner
-	s.Reset(body)
-	if s.Peek() != '{' {
-		return nil, rowdecode.ErrNotObject
-	}
-	page := d.rows.NewPage(len(body), d.pageSize)
-	pos := d.next
-	var sawValue, sawError bool
-	var link string
-	err := s.Members(func(key []byte) error {
+	p := &d.pages
+	page, err := p.Read(body, func(key []byte) error {
 		switch string(key) {
 		case "value":
-			sawValue = true
-			return d.rows.DecodeRows(s, page, &pos, false)
+			return p.Rows(false)
 		case "@odata.nextLink":
-			return s.StringOrSkip(&link)
+			return p.Scanner().StringOrSkip(&p.Link)
 		case "error":
-			sawError = true
+			p.SawError = true
 		}
-		return s.Skip()
+		return p.Scanner().Skip()
 	})
 	if err != nil {
 		return nil, err
 	}
-	if !s.AtEnd() {
-		return nil, fmt.Errorf("unexpected data after the JSON object at byte %d", s.Pos())
+	if !p.SawRows {
+		return nil, missingValue(body, p.SawError)
 	}
-	if !sawValue {
-		return nil, missingValue(body, sawError)
+	if p.Link != "" {
+		page.NextLink = fetch.SanitizeLink(p.Link)
 	}
-	if link != "" {
-		page.NextLink = fetch.SanitizeLink(link)
-	}
-	d.next = pos
+	p.Accept()
 	return page, nil
 }
 

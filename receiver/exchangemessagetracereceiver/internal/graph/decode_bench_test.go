@@ -3,10 +3,11 @@ package graph
 import (
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/benchutil"
 )
 
 // benchPage builds a realistic Graph page of n rows (about 430 bytes each).
@@ -47,44 +48,29 @@ type plainPage struct {
 	NextLink string `json:"@odata.nextLink"`
 }
 
+// BenchmarkDecode is the Graph page decoder beside encoding/json decoding
+// the same bytes into plain structs.
 func BenchmarkDecode(b *testing.B) {
 	for _, n := range []int{1000, 5000} {
 		body := benchPage(n)
 		b.Run(fmt.Sprintf("scanner/%d", n), func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
 			d := newPageDecoder(testRange, 5000)
-			var ms0, ms1 runtime.MemStats
-			runtime.ReadMemStats(&ms0)
-			for b.Loop() {
-				d.next = 0
+			benchutil.MeasureRows(b, n, func() {
 				page, err := d.Decode(body, nil)
 				if err != nil || len(page.Rows) != n {
 					b.Fatal(err, len(page.Rows))
 				}
-			}
-			runtime.ReadMemStats(&ms1)
-			report(b, n, ms1.Mallocs-ms0.Mallocs)
+			})
 		})
 		b.Run(fmt.Sprintf("encoding_json/%d", n), func(b *testing.B) {
 			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			var ms0, ms1 runtime.MemStats
-			runtime.ReadMemStats(&ms0)
-			for b.Loop() {
+			benchutil.MeasureRows(b, n, func() {
 				var p plainPage
 				if err := json.Unmarshal(body, &p); err != nil || len(p.Value) != n {
 					b.Fatal(err)
 				}
-			}
-			runtime.ReadMemStats(&ms1)
-			report(b, n, ms1.Mallocs-ms0.Mallocs)
+			})
 		})
 	}
-}
-
-func report(b *testing.B, rows int, mallocs uint64) {
-	total := float64(b.N) * float64(rows)
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/total, "ns/row")
-	b.ReportMetric(float64(mallocs)/total, "allocs/row")
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/fetch/fetchtest"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
@@ -115,4 +117,29 @@ func FuzzDecode(f *testing.F) {
 			var _ msgtrace.Row = r
 		}
 	})
+}
+
+// The page lifetime msgtrace.Page states: the Rows array is the next
+// page's, Raw aliases the body, and the strings outlive both.
+func TestPageLifetime(t *testing.T) {
+	body1 := []byte(fetchtest.ReadFile(t, "page1.json"))
+	dec := newPageDecoder(testRange, 1000)
+	page1, err := dec.Decode(body1, nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, page1.Rows)
+	kept := page1.Rows[0] // a copy of the struct
+	id, recipient, received := kept.ID, kept.RecipientAddress, kept.ReceivedText
+	assert.Same(t, &body1[bytes.Index(body1, kept.Raw)], &kept.Raw[0], "Raw aliases the body")
+
+	for i := range body1 { // the pool hands the buffer to the next response
+		body1[i] = 'x'
+	}
+	page2, err := dec.Decode([]byte(fetchtest.ReadFile(t, "page2.json")), nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, page2.Rows)
+	assert.Same(t, &page1.Rows[:1][0], &page2.Rows[0], "the next page reuses the Rows array")
+	assert.NotEqual(t, id, page2.Rows[0].ID)
+	assert.Equal(t, []string{id, recipient, received}, []string{kept.ID, kept.RecipientAddress, kept.ReceivedText},
+		"strings are copies: they survive the body and the next page")
+	assert.Equal(t, byte('x'), kept.Raw[0], "Raw does not survive its body")
 }

@@ -19,6 +19,8 @@ const (
 
 // Row is one message trace row: one message and one recipient. Both APIs
 // decode into it so that dedup, windows and mapping are written once.
+// A Row is lent with its Page (see Page for how long); its strings are
+// immutable copies that may be kept for ever, its Raw may not.
 type Row struct {
 	// ID is Graph's id or the legacy MessageTraceId. Not unique alone:
 	// (ID, RecipientAddress) is the row key.
@@ -50,15 +52,25 @@ type Row struct {
 	// Nulls marks the fields the API sent as JSON null (not merely empty).
 	Nulls FieldSet
 
-	// Raw is the row's JSON object exactly as the API sent it. It backs the
-	// `body_format: json` mode without re-encoding. It may alias the page
-	// buffer: copy before keeping it past the page.
+	// Raw is the row's JSON object exactly as the API sent it (nil for
+	// the legacy verbose shape). It backs the `body_format: json` mode
+	// without re-encoding. It aliases the response body, a pooled buffer
+	// that the next response overwrites: it is valid only until the onPage
+	// call that delivered its page returns. Copy the bytes to keep them.
 	Raw []byte
 }
 
 // Page is one response of the API: its decoded rows, in the API's order.
-// The rows are valid until the next page of the same range is decoded (their
-// array is reused): copy what must outlive the page.
+// A Source lends each page to onPage, and it ends when onPage returns:
+//   - Rows, the array and the Row structs in it, are reused for the next
+//     page of the range (the decoder keeps one array per range query);
+//   - each Row's Raw aliases the response body, which goes back to a pool;
+//   - the Rows' strings, NextLink and MalformedErrors are not reused: they
+//     may be kept.
+//
+// Whoever keeps a row past onPage copies the Row struct and, if it needs
+// Raw, the Raw bytes. (The receiver keeps neither: it maps each row into
+// pdata, which copies Raw, and records the row's key, made of strings.)
 type Page struct {
 	Rows []Row
 	// NextLink is the absolute URL of the next page, empty on the last one.
@@ -81,8 +93,9 @@ type Range struct {
 type Source interface {
 	// FetchPages queries r, starting from resumeLink when it is not empty
 	// (a NextLink saved by an earlier, interrupted fetch of the same range),
-	// and calls onPage for each page in order. An error from onPage stops the
-	// fetch and is returned as is.
+	// and calls onPage for each page in order. The page is valid only until
+	// onPage returns (see Page). An error from onPage stops the fetch and is
+	// returned as is.
 	FetchPages(ctx context.Context, r Range, resumeLink string, onPage func(*Page) error) error
 	// API tells which field names the rows' Raw JSON uses.
 	API() API

@@ -18,19 +18,13 @@ const Path = "/MessageTrace"
 // DefaultPageSize is the $top sent when none is configured.
 const DefaultPageSize = 1000
 
-// MaxRowsPerQuery is the most rows one range query may hold. The service's
-// $skiptoken is a row offset and it fails with HTTP 500 at large offsets
-// (reported at 999999), and the only remedy is a smaller range: callers
-// must size legacy query windows so that each stays well under this many
-// rows (the receiver's legacy max_window defaults to 1h: 12 million rows a
-// day before an hour reaches it).
-const MaxRowsPerQuery = 500000
-
 // Config configures a Client.
 type Config = fetch.ClientConfig
 
-// Client implements msgtrace.Source over the Reporting Web Service. Callers
-// must keep each range small enough to hold fewer than MaxRowsPerQuery rows.
+// Client implements msgtrace.Source over the Reporting Web Service. The
+// service pages by row offset and fails past a million rows a query (see
+// failingSkipToken): the receiver's legacy max_window (1h unless set) keeps a range
+// far below that.
 type Client = fetch.RangeClient
 
 // api is what is the legacy report's own.

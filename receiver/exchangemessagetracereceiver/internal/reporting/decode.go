@@ -70,74 +70,54 @@ func lookup(key []byte) rowdecode.Field {
 // minimal {"odata.metadata":..,"value":[..],"odata.nextLink":".."} and
 // verbose {"d":{"results":[..],"__next":".."}} (or {"d":[..]}).
 type pageDecoder struct {
-	rows     *rowdecode.Decoder
-	next     int64
-	pageSize int
-	scanner  rowdecode.Scanner
+	pages rowdecode.PageReader
 }
 
 func newPageDecoder(r msgtrace.Range, pageSize int) *pageDecoder {
-	return &pageDecoder{rows: rowdecode.NewDecoder(schema, r), pageSize: pageSize}
-}
-
-// pageParts is what a page held besides its rows.
-type pageParts struct {
-	link     string
-	sawRows  bool
-	sawError bool
+	return &pageDecoder{pages: rowdecode.NewPageReader(schema, r, pageSize)}
 }
 
 func (d *pageDecoder) Decode(body []byte, reqURL *url.URL) (*msgtrace.Page, error) {
-	s := &d.scanner
-	s.Reset(body)
-	if s.Peek() != '{' {
-		return nil, rowdecode.ErrNotObject
-	}
-	page := d.rows.NewPage(len(body), d.pageSize)
-	pos := d.next
-	var parts pageParts
-	err := s.Members(func(key []byte) error {
+	p := &d.pages
+	page, err := p.Read(body, func(key []byte) error {
 		switch string(key) {
 		case "value":
-			parts.sawRows = true
-			return d.rows.DecodeRows(s, page, &pos, false)
+			return p.Rows(false)
 		case "odata.nextLink":
-			return s.StringOrSkip(&parts.link)
+			return p.Scanner().StringOrSkip(&p.Link)
 		case "d":
-			return d.verbose(s, page, &pos, &parts)
+			return d.verbose()
 		case "odata.error", "error", "ErrorCode", "Message":
-			parts.sawError = true
+			p.SawError = true
 		}
-		return s.Skip()
+		return p.Scanner().Skip()
 	})
 	if err != nil {
 		return nil, err
 	}
-	if !s.AtEnd() {
-		return nil, fmt.Errorf("unexpected data after the JSON object at byte %d", s.Pos())
+	if !p.SawRows {
+		return nil, missingRows(body, p.SawError)
 	}
-	if !parts.sawRows {
-		return nil, missingRows(body, parts.sawError)
-	}
-	if parts.link != "" {
+	if p.Link != "" {
 		// The minimal shape's link is relative
 		// ("../../reportingwebservice/reporting.svc/MessageTrace?..."):
 		// it resolves against the request that returned it.
-		if page.NextLink, err = fetch.ResolveLink(parts.link, reqURL); err != nil {
+		if page.NextLink, err = fetch.ResolveLink(p.Link, reqURL); err != nil {
 			return nil, &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: 200,
-				Message: fmt.Sprintf("The Reporting Web Service returned a nextLink that is not a URL (%s)", logsafe.Quote(fetch.ShortURL(parts.link))), Err: err}
+				Message: fmt.Sprintf("The Reporting Web Service returned a nextLink that is not a URL (%s)", logsafe.Quote(fetch.ShortURL(p.Link))), Err: err}
 		}
 	}
-	d.next = pos
+	p.Accept()
 	return page, nil
 }
 
 // verbose reads the value of "d": an object with "results" and "__next",
 // or (OData v1) the array of rows itself.
-func (d *pageDecoder) verbose(s *rowdecode.Scanner, page *msgtrace.Page, pos *int64, parts *pageParts) error {
+func (d *pageDecoder) verbose() error {
+	p := &d.pages
+	s := p.Scanner()
 	if s.Peek() == '[' {
-		parts.sawRows = true
-		return d.rows.DecodeRows(s, page, pos, true)
+		return p.Rows(true)
 	}
 	if s.Peek() != '{' {
 		return s.Skip()
@@ -145,10 +125,9 @@ func (d *pageDecoder) verbose(s *rowdecode.Scanner, page *msgtrace.Page, pos *in
 	return s.Members(func(key []byte) error {
 		switch string(key) {
 		case "results":
-			parts.sawRows = true
-			return d.rows.DecodeRows(s, page, pos, true)
+			return p.Rows(true)
 		case "__next":
-			return s.StringOrSkip(&parts.link)
+			return s.StringOrSkip(&p.Link)
 		}
 		return s.Skip()
 	})

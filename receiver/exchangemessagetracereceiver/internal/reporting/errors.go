@@ -41,8 +41,8 @@ func classifier(clientID string) fetch.Classifier {
 		case r.StatusCode == http.StatusRequestTimeout || r.StatusCode >= 500:
 			e.Kind = msgtrace.KindTransient
 			e.Message = fmt.Sprintf("The Reporting Web Service failed (%s)", said)
-			if skip := skipToken(r.URL); skip >= MaxRowsPerQuery {
-				e.Message += fmt.Sprintf("; it fails at large row offsets (this request was at row %d): the query window must be split so that it holds fewer than %d rows", skip, MaxRowsPerQuery)
+			if skip := skipToken(r.URL); skip >= failingSkipToken {
+				e.Message += fmt.Sprintf("; it fails at row offsets from %d on (this request was at row %d): the query window must be split so that it holds fewer rows (lower max_window)", failingSkipToken, skip)
 			}
 		case r.StatusCode == http.StatusNotFound:
 			e.Kind = msgtrace.KindBadRequest
@@ -54,6 +54,12 @@ func classifier(clientID string) fetch.Classifier {
 		return e
 	}
 }
+
+// failingSkipToken is the row offset at which the service is reported to
+// answer every request with HTTP 500: its $skiptoken is a row offset, and
+// the only remedy is a range with fewer rows. The receiver does not split
+// ranges on it (a smaller max_window does); it only says so.
+const failingSkipToken = 999999
 
 // skipToken is the numeric row offset of a legacy link, or -1.
 func skipToken(u *url.URL) int64 {

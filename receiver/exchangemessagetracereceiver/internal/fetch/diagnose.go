@@ -1,0 +1,36 @@
+package fetch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/rowdecode"
+)
+
+// diagnoseBody explains a 2xx body that is not the JSON document expected:
+// Microsoft's services answer now and then with a sign-in HTML page or a
+// cut-off body, and recover by themselves, so every case is transient.
+// service names the API in the message ("Microsoft Graph").
+func diagnoseBody(service string, body []byte, cause error) *msgtrace.APIError {
+	trimmed := bytes.TrimSpace(body)
+	var msg string
+	var syn *rowdecode.SyntaxError
+	switch {
+	case len(trimmed) == 0:
+		msg = fmt.Sprintf("%s returned an empty response instead of JSON; this is a known transient fault of the service and is retried", service)
+	case trimmed[0] == '<':
+		title := htmlTitle(trimmed)
+		if title == "" {
+			title = "untitled"
+		}
+		msg = fmt.Sprintf("%s returned an HTML page (%q) instead of JSON; this is a known transient fault of the service and is retried", service, title)
+	case errors.As(cause, &syn) && syn.EOF:
+		msg = fmt.Sprintf("%s returned a truncated JSON response (%d bytes, cut off at byte %d)", service, len(body), syn.Offset)
+	default:
+		msg = fmt.Sprintf("%s returned a response that is not valid JSON (%v); it begins %s", service, cause, logsafe.Quote(string(trimmed[:min(len(trimmed), 80)])))
+	}
+	return &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: 200, Message: msg}
+}
