@@ -23,7 +23,7 @@ const (
 )
 
 // newSource builds the API client the config asks for, spending budget.
-func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *metadata.TelemetryBuilder, tenant attribute.KeyValue, logger *zap.Logger) msgtrace.Source {
+func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *metadata.TelemetryBuilder, tenant attribute.KeyValue, logger *zap.Logger) (msgtrace.Source, error) {
 	tenantOnly := metric.WithAttributes(tenant)
 	observe := func(outcome string, wait time.Duration) {
 		ctx := context.Background()

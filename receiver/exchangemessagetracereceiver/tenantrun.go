@@ -83,7 +83,10 @@ func (r *messageTraceReceiver) newTenantRun(ctx context.Context, sh *shared, ent
 		}
 	}
 	tenantAttr := attribute.String(pagelogs.AttributeTenantID, cfg.TenantID)
-	source := newSource(cfg, client, openBudget(cfg, store), sh.telemetry, tenantAttr, logger)
+	source, err := newSource(cfg, client, openBudget(cfg, store), sh.telemetry, tenantAttr, logger)
+	if err != nil {
+		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
+	}
 	return &tenantRun{id: cfg.TenantID, entry: entry, poller: &poller{
 		cfg:        cfg,
 		source:     source,

@@ -39,3 +39,16 @@ func TestSameOrigin(t *testing.T) {
 func TestQueryEscape(t *testing.T) {
 	assert.Equal(t, "receivedDateTime%20ge%202026-01-20T00%3A00%3A00Z", QueryEscape("receivedDateTime ge 2026-01-20T00:00:00Z"))
 }
+
+func TestNewRangeClientRefusesARelativeBaseURL(t *testing.T) {
+	api := API{Service: "Microsoft Graph", DefaultBaseURL: "https://graph.microsoft.com/v1.0", Path: "/admin/exchange/tracing/messageTraces",
+		Classify: func(string) Classifier { return nil }}
+	for _, bad := range []string{"graph.microsoft.com/v1.0", "/v1.0", "https://"} {
+		_, err := NewRangeClient(api, ClientConfig{BaseURL: bad})
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), "endpoint:")
+	}
+	c, err := NewRangeClient(api, ClientConfig{})
+	require.NoError(t, err)
+	assert.Equal(t, "https://graph.microsoft.com/v1.0/admin/exchange/tracing/messageTraces", c.endpoint, "empty is the default")
+}

@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -63,10 +64,11 @@ type RangeClient struct {
 
 var _ msgtrace.Source = (*RangeClient)(nil)
 
-// NewRangeClient returns a client of api. A BaseURL that does not parse
-// falls back to the API's default (config validation is expected to have
-// caught it).
-func NewRangeClient(api API, cfg ClientConfig) *RangeClient {
+// NewRangeClient returns a client of api; an empty BaseURL is the API's
+// default. A BaseURL that is not an absolute URL is an error, never a
+// silent fall back to the global cloud: a national-cloud user with a typo
+// would otherwise send their token to another cloud.
+func NewRangeClient(api API, cfg ClientConfig) (*RangeClient, error) {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = api.DefaultBaseURL
 	}
@@ -74,10 +76,8 @@ func NewRangeClient(api API, cfg ClientConfig) *RangeClient {
 		cfg.Logger = zap.NewNop()
 	}
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	if err != nil || !base.IsAbs() {
-		cfg.Logger.Error("Invalid "+api.Service+" base URL; using the default",
-			zap.String("base_url", cfg.BaseURL), zap.String("default", api.DefaultBaseURL))
-		base, _ = url.Parse(api.DefaultBaseURL)
+	if err != nil || !base.IsAbs() || base.Host == "" {
+		return nil, fmt.Errorf("endpoint: %q is not an absolute URL of %s: use e.g. %s", cfg.BaseURL, api.Service, api.DefaultBaseURL)
 	}
 	pageSize := cfg.PageSize
 	if pageSize <= 0 {
@@ -103,7 +103,7 @@ func NewRangeClient(api API, cfg ClientConfig) *RangeClient {
 			Classify: api.Classify(cfg.ClientID),
 			Header:   api.Header,
 		}),
-	}
+	}, nil
 }
 
 // API tells which field names the rows carry.

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configretry"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/fetch/fetchtest"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/graph"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/reporting"
@@ -55,12 +56,12 @@ func TestClientsAgainstSimulator(t *testing.T) {
 	retry := configretry.BackOffConfig{Enabled: true, InitialInterval: 10 * time.Millisecond, Multiplier: 1.5,
 		MaxInterval: 100 * time.Millisecond, MaxElapsedTime: 20 * time.Second}
 	sources := map[string]msgtrace.Source{
-		"graph": graph.New(graph.Config{BaseURL: sim.HTTPURL + "/v1.0", PageSize: 1000, Retry: retry,
-			Client: tokenClient(t, sim, "https://graph.microsoft.com"), Budget: throttle.New(0)}),
-		"rws": reporting.New(reporting.Config{BaseURL: sim.HTTPURL + "/ecp/reportingwebservice/reporting.svc", PageSize: 1000, Retry: retry,
-			Client: tokenClient(t, sim, "https://outlook.office365.com"), Budget: throttle.New(0)}),
-		"rws_verbose": reporting.New(reporting.Config{BaseURL: verboseSim.HTTPURL + "/ecp/reportingwebservice/reporting.svc", PageSize: 1000, Retry: retry,
-			Client: tokenClient(t, verboseSim, "https://outlook.office365.com"), Budget: throttle.New(0)}),
+		"graph": fetchtest.Must(graph.New(graph.Config{BaseURL: sim.HTTPURL + "/v1.0", PageSize: 1000, Retry: retry,
+			Client: tokenClient(t, sim, "https://graph.microsoft.com"), Budget: throttle.New(0)})),
+		"rws": fetchtest.Must(reporting.New(reporting.Config{BaseURL: sim.HTTPURL + "/ecp/reportingwebservice/reporting.svc", PageSize: 1000, Retry: retry,
+			Client: tokenClient(t, sim, "https://outlook.office365.com"), Budget: throttle.New(0)})),
+		"rws_verbose": fetchtest.Must(reporting.New(reporting.Config{BaseURL: verboseSim.HTTPURL + "/ecp/reportingwebservice/reporting.svc", PageSize: 1000, Retry: retry,
+			Client: tokenClient(t, verboseSim, "https://outlook.office365.com"), Budget: throttle.New(0)})),
 	}
 	for name, src := range sources {
 		t.Run(name, func(t *testing.T) {

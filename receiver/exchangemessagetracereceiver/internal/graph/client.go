@@ -52,4 +52,4 @@ var api = fetch.API{
 }
 
 // New returns a Graph client.
-func New(cfg Config) *Client { return fetch.NewRangeClient(api, cfg) }
+func New(cfg Config) (*Client, error) { return fetch.NewRangeClient(api, cfg) }

@@ -58,7 +58,7 @@ func newHarness(t *testing.T, httpClient *http.Client, steps ...fetchtest.Step) 
 	if httpClient == nil {
 		httpClient = fetchtest.Client()
 	}
-	h.client = New(Config{
+	h.client = fetchtest.Must(New(Config{
 		BaseURL:  h.srv.URL + "/v1.0",
 		Client:   httpClient,
 		Budget:   h.budget,
@@ -69,7 +69,7 @@ func newHarness(t *testing.T, httpClient *http.Client, steps ...fetchtest.Step) 
 		Observe: func(outcome string, wait time.Duration) {
 			h.observed = append(h.observed, observed{outcome, wait})
 		},
-	})
+	}))
 	return h
 }
 

@@ -297,7 +297,7 @@ func TestOnPageErrorStopsTheFetch(t *testing.T) {
 
 func TestRetryDisabled(t *testing.T) {
 	srv := fetchtest.NewServer(t, fetchtest.Respond(503, fetchtest.ReadFile(t, "error_503.json")))
-	c := New(Config{BaseURL: srv.URL + "/v1.0", Client: fetchtest.Client()})
+	c := fetchtest.Must(New(Config{BaseURL: srv.URL + "/v1.0", Client: fetchtest.Client()}))
 	err := c.FetchPages(context.Background(), testRange, "", func(*msgtrace.Page) error { return nil })
 	kind, _ := msgtrace.KindOf(err)
 	assert.Equal(t, msgtrace.KindTransient, kind)

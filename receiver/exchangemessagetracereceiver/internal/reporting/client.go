@@ -43,4 +43,4 @@ var api = fetch.API{
 }
 
 // New returns a legacy report client.
-func New(cfg Config) *Client { return fetch.NewRangeClient(api, cfg) }
+func New(cfg Config) (*Client, error) { return fetch.NewRangeClient(api, cfg) }

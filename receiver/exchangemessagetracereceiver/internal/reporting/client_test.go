@@ -43,7 +43,7 @@ func newHarness(t *testing.T, steps ...fetchtest.Step) *harness {
 	h := &harness{srv: fetchtest.NewServer(t, steps...), budget: throttle.New(100)}
 	core, logs := observer.New(zapcore.DebugLevel)
 	h.logs = logs
-	h.client = New(Config{
+	h.client = fetchtest.Must(New(Config{
 		BaseURL:  h.srv.URL + basePath,
 		Client:   fetchtest.Client(),
 		Budget:   h.budget,
@@ -55,7 +55,7 @@ func newHarness(t *testing.T, steps ...fetchtest.Step) *harness {
 		ClientID: testClientID,
 		Logger:   zap.New(core),
 		Observe:  func(outcome string, _ time.Duration) { h.outcomes = append(h.outcomes, outcome) },
-	})
+	}))
 	return h
 }
 

@@ -136,3 +136,12 @@ func (tt *TokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func Client() *http.Client {
 	return &http.Client{Transport: &TokenTransport{}, Timeout: 10 * time.Second}
 }
+
+// Must returns v, and panics with err when there is one: for test set-up
+// whose failure is a bug of the test (a client built from a fixed URL).
+func Must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
