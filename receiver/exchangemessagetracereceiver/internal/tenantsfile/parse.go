@@ -6,7 +6,6 @@
 package tenantsfile
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -120,6 +119,3 @@ func expandEnv(v map[string]any) error {
 	walk(v)
 	return errors.Join(errs...)
 }
-
-// sameContent tells whether two reads of the file are the same bytes.
-func sameContent(a, b []byte) bool { return bytes.Equal(a, b) }

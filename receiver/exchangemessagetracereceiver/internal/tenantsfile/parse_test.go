@@ -51,7 +51,7 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestWatchReportsEachChangeOnce(t *testing.T) {
+func TestWatchReportsEachSettledChangeOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tenants.yaml")
 	first := []byte("- tenant_id: a\n")
 	require.NoError(t, os.WriteFile(path, first, 0o600))
@@ -76,19 +76,23 @@ func TestWatchReportsEachChangeOnce(t *testing.T) {
 			calls = append(calls, ids)
 		})
 	}()
+	// Writes replace the file whole (as editors and ConfigMaps do): an
+	// in-place write can be read half done on a loaded machine.
+	write := func(content string) {
+		tmp := path + ".new"
+		require.NoError(t, os.WriteFile(tmp, []byte(content), 0o600))
+		require.NoError(t, os.Rename(tmp, path))
+	}
 	seen := func(n int) func() bool {
 		return func() bool { mu.Lock(); defer mu.Unlock(); return len(calls) >= n }
 	}
 	time.Sleep(30 * time.Millisecond) // unchanged: no call
-	require.NoError(t, os.WriteFile(path, []byte("- tenant_id: a\n- tenant_id: b\n"), 0o600))
+	write("- tenant_id: a\n- tenant_id: b\n")
 	require.Eventually(t, seen(1), 5*time.Second, time.Millisecond)
-	require.NoError(t, os.WriteFile(path, []byte("- tenant_id: [broken\n"), 0o600))
+	write("- tenant_id: [broken\n")
 	require.Eventually(t, seen(2), 5*time.Second, time.Millisecond)
 	time.Sleep(30 * time.Millisecond) // still broken: reported once
-	// An atomic replace, as editors and ConfigMap updates do.
-	tmp := path + ".new"
-	require.NoError(t, os.WriteFile(tmp, []byte("- tenant_id: c\n"), 0o600))
-	require.NoError(t, os.Rename(tmp, path))
+	write("- tenant_id: c\n")
 	require.Eventually(t, seen(3), 5*time.Second, time.Millisecond)
 	require.NoError(t, os.Remove(path))
 	require.Eventually(t, seen(4), 5*time.Second, time.Millisecond)
