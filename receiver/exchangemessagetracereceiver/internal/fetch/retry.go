@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/schedule"
 )
 
 // retries is the retry policy of one request (one URL of Loop.Fetch): it
@@ -89,19 +90,22 @@ func newBackOff(cfg *Config) *backoff.ExponentialBackOff {
 
 // sleep waits d, or returns the context's error if it ends first. A zero
 // d (a throttled or refused request, which waits in the budget or not at
-// all) returns at once.
+// all) returns at once. A tenant backing off gives its scheduling slot to
+// another tenant while it waits.
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return schedule.Idle(ctx, func() error {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		}
+	})
 }
 
 // gaveUp marks the last transient failure as final.
