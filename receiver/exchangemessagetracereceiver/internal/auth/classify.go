@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 )
 
@@ -161,17 +162,11 @@ func retryAfter(h http.Header) time.Duration {
 	return 0
 }
 
-// scrubbed returns err with every secret value replaced, so it can be
-// logged and shown to operators.
+// scrubbed returns err with every secret value and anything that looks
+// like a token redacted, so it can be logged and shown to operators.
 func scrubbed(err error, secrets []string) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
-	for _, v := range secrets {
-		if len(v) >= 4 {
-			msg = strings.ReplaceAll(msg, v, "[REDACTED]")
-		}
-	}
-	return errors.New(msg)
+	return errors.New(logsafe.RedactValues(err.Error(), secrets...))
 }

@@ -32,6 +32,20 @@ func Redact(s string) string {
 	return secretPatterns[2].ReplaceAllString(s, "${1}[redacted]")
 }
 
+// RedactValues is Redact, and also replaces each of the known secret values
+// (a client secret, a certificate password, an authorization code, a
+// refresh token): text that went through a request carrying them, such as
+// a transport error quoting the form, can hold them verbatim. Values
+// shorter than 4 bytes are left: they would mangle ordinary words.
+func RedactValues(s string, secrets ...string) string {
+	for _, v := range secrets {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "[redacted]")
+		}
+	}
+	return Redact(s)
+}
+
 // Quote prepares server text for a message: secrets redacted, white space
 // collapsed, capped at about 300 characters, and quoted.
 func Quote(s string) string {

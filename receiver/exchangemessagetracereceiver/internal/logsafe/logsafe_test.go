@@ -30,3 +30,11 @@ func TestTruncateKeepsUTF8Whole(t *testing.T) {
 	assert.Equal(t, "ab…", Truncate("abcd", 2))
 	assert.Equal(t, "é…", Truncate("éé", 3), "a cut inside a two-byte sequence moves back to its start")
 }
+
+func TestRedactValuesReplacesKnownSecretsAndTokens(t *testing.T) {
+	got := RedactValues(`Post "https://login/x": client_secret=s3cr3t-value&code=0.AXYZ-code dial tcp: refused; token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln`, "s3cr3t-value", "0.AXYZ-code", "ab")
+	assert.NotContains(t, got, "s3cr3t-value")
+	assert.NotContains(t, got, "0.AXYZ-code")
+	assert.NotContains(t, got, "eyJhbGciOiJSUzI1NiJ9")
+	assert.Contains(t, got, "dial tcp: refused", "the cause stays readable")
+}
