@@ -92,21 +92,7 @@ func newBackOff(cfg *Config) *backoff.ExponentialBackOff {
 // d (a throttled or refused request, which waits in the budget or not at
 // all) returns at once. A tenant backing off gives its scheduling slot to
 // another tenant while it waits.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	return schedule.Idle(ctx, func() error {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			return nil
-		}
-	})
-}
+func sleep(ctx context.Context, d time.Duration) error { return schedule.Sleep(ctx, d) }
 
 // gaveUp marks the last transient failure as final.
 func gaveUp(last *msgtrace.APIError, attempts int, elapsed time.Duration) *msgtrace.APIError {

@@ -1,6 +1,9 @@
 package schedule
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Slots bounds how many tenants poll at once (max_concurrent_tenants). A
 // poll holds a slot while it works; while it only waits (for its tenant's
@@ -61,4 +64,23 @@ func Idle(ctx context.Context, wait func() error) error {
 		return aerr
 	}
 	return err
+}
+
+// Sleep waits d, or until ctx ends (returning its error), without holding
+// the caller's slot: how a poll waits for its tenant's budget, a
+// Retry-After or a backoff.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	return Idle(ctx, func() error {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		}
+	})
 }

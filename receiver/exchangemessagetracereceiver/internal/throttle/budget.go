@@ -50,17 +50,7 @@ func (b *Budget) Wait(ctx context.Context) (time.Duration, error) {
 			return waited, nil
 		}
 		// A poll that only waits gives its slot to another tenant.
-		err := schedule.Idle(ctx, func() error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-t.C:
-				return nil
-			}
-		})
-		if err != nil {
+		if err := schedule.Sleep(ctx, d); err != nil {
 			return waited, err
 		}
 		waited += d
