@@ -63,7 +63,7 @@ func TestDebInstall(t *testing.T) {
 			if code == 0 {
 				t.Fatalf("ExecStartPre passed with the empty template")
 			}
-			for _, want := range []string{"tenant_id: required", "client_id: required", "credentials: none set"} {
+			for _, want := range []string{"tenant_id: required", "client_id: required", "no credential set"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("ExecStartPre output lacks %q:\n%s", want, out)
 				}
