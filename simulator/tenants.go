@@ -67,8 +67,7 @@ type Tenant struct {
 // defaultTenant fills a customer tenant's defaults from its place i (from 0).
 func defaultTenant(c TenantConfig, i int, seed uint64, from time.Time) TenantConfig {
 	if c.ID == "" {
-		r := newRNG(seed, 0x7e4a47, uint64(i))
-		c.ID = guid(&r)
+		c.ID = tenantGUID(seed, i)
 	}
 	if c.Domain == "" {
 		c.Domain = fmt.Sprintf("customer%04d.onmicrosoft.com", i+1)
@@ -86,6 +85,19 @@ func defaultTenant(c TenantConfig, i int, seed uint64, from time.Time) TenantCon
 		c.Model.From = from
 	}
 	return c
+}
+
+// tenantGUID is a version 4 GUID, as Entra's tenant ids are.
+func tenantGUID(seed uint64, i int) string {
+	r := newRNG(seed, 0x7e4a47, uint64(i))
+	var b [16]byte
+	x, y := r.next(), r.next()
+	for k := range 8 {
+		b[k], b[8+k] = byte(x>>(8*k)), byte(y>>(8*k))
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return formatGUID(b)
 }
 
 func (t *Tenant) init() {
