@@ -39,7 +39,7 @@ stop() {
   [ -n "$col_pid" ] && kill -TERM "$col_pid" 2>/dev/null && wait "$col_pid" 2>/dev/null || true
   [ -n "$sim_pid" ] && kill -TERM "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
   echo
-  echo "stopped. Collector log: $DEMO_DIR/collector.log. Run 'make run' again to resume from the saved cursor; remove $DEMO_DIR to start over."
+  echo "stopped. Collector log: $DEMO_DIR/collector.log. Run the same command again to resume from the saved cursor; remove $DEMO_DIR to start over."
 }
 trap stop INT TERM EXIT
 
