@@ -129,7 +129,11 @@ func (t *Tenant) Home() bool { return t.home }
 
 // Config is the tenant's configuration, defaults filled in (for the home
 // tenant: its id, model, rows and rate limit from Config).
-func (t *Tenant) Config() TenantConfig { return t.cfg }
+func (t *Tenant) Config() TenantConfig {
+	t.faultMu.Lock() // SetConsent writes cfg.Consent
+	defer t.faultMu.Unlock()
+	return t.cfg
+}
 
 // Organization is the tenant's legacy Organization field.
 func (t *Tenant) Organization() string {
