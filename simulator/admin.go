@@ -2,7 +2,10 @@ package simulator
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
+	"time"
 )
 
 // serveAdmin is the control API a separate process (an end-to-end test, a
@@ -15,12 +18,20 @@ import (
 //	GET  /admin/faults                 the fault setting
 //	POST /admin/faults                 replace the fault setting (JSON Faults)
 //	POST /admin/authcode               {"code":"..."}: a fresh authorization code
+//
+// The endpoints above are the home tenant's (faults, truth) or global
+// (counters, identity stats); /admin/tenants serves each tenant's (see
+// admin_tenants.go).
 func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/admin/tenants" || strings.HasPrefix(r.URL.Path, "/admin/tenants/") {
+		s.serveTenantsAdmin(w, r)
+		return
+	}
 	switch r.URL.Path {
 	case "/admin/health":
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	case "/admin/truth":
-		s.serveTruth(w, r)
+		s.serveTruth(w, r, s.HomeTenant())
 	case "/admin/counters":
 		writeJSON(w, http.StatusOK, s.Counters())
 	case "/admin/counters/reset":
@@ -54,32 +65,41 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Simulator) serveTruth(w http.ResponseWriter, r *http.Request) {
+// truthRange reads start= and end= (default: the last DefaultRange).
+func (s *Simulator) truthRange(r *http.Request) (start, end time.Time, err error) {
 	now := s.cfg.Now()
-	start, end := now.Add(-s.cfg.DefaultRange), now
-	var err error
+	start, end = now.Add(-s.cfg.DefaultRange), now
 	if v := r.URL.Query().Get("start"); v != "" {
 		if start, err = parseTime(v); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "start: " + err.Error()})
-			return
+			return start, end, fmt.Errorf("start: %w", err)
 		}
 	}
 	if v := r.URL.Query().Get("end"); v != "" {
 		if end, err = parseTime(v); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "end: " + err.Error()})
-			return
+			return start, end, fmt.Errorf("end: %w", err)
 		}
 	}
+	return start, end, nil
+}
+
+func (s *Simulator) serveTruth(w http.ResponseWriter, r *http.Request, t *Tenant) {
+	now := s.cfg.Now()
+	start, end, err := s.truthRange(r)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	t.init()
 	legacy := r.URL.Query().Get("format") == "legacy"
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := (*bp)[:0]
-	meta := legacyRowMeta{Organization: s.cfg.Model.Organization, StartDate: start, EndDate: end}
+	meta := legacyRowMeta{Organization: t.Organization(), StartDate: start, EndDate: end}
 	// Streamed straight from the model: a day of a busy tenant is a million rows.
 	q := query{Start: start.UTC(), End: end.UTC(), Now: now, Truth: true}
 	var werr error
-	s.model.scan(q, position{Bucket: s.model.bucketOf(q.End)}, func(row *Row, st Status) bool {
+	t.model.scan(q, position{Bucket: t.model.bucketOf(q.End)}, func(row *Row, st Status) bool {
 		if legacy {
 			buf = appendLegacyRow(buf, row, st, meta)
 			meta.Index++

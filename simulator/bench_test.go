@@ -20,11 +20,13 @@ func BenchmarkGraphPage5000(b *testing.B) {
 	filter := graphFilter(testNow.Add(-10*24*time.Hour), testNow.Add(-time.Hour))
 	req := httptest.NewRequest("GET", graphURL(s, filter, 5000), nil)
 	plan := faultPlan{}
+	home := s.HomeTenant()
+	home.init()
 	b.ReportAllocs()
 	b.ResetTimer()
 	rows := 0
 	for range b.N {
-		resp := s.serveGraph(nil, req, testNow, plan)
+		resp := s.serveGraph(nil, req, home, testNow, plan)
 		if resp.status != 200 {
 			b.Fatal(string(resp.body))
 		}

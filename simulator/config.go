@@ -34,6 +34,12 @@ type Config struct {
 	// FederatedIssuers are trusted issuers of workload identity assertions.
 	FederatedIssuers []string
 
+	// Tenants are customer tenants of a managed provider, served next to
+	// the home tenant (TenantID, whose data are Model and Rows): the
+	// application above is multi-tenant and works in each once it
+	// consented. GenerateTenants draws many with a realistic size spread.
+	Tenants []TenantConfig
+
 	Model ModelConfig
 	// Rows are explicit rows served next to the model's (or alone, when
 	// Model.RowsPerDay is 0). They are always visible unless their

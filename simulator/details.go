@@ -55,12 +55,12 @@ func (m *model) findRow(id, recipient string) (Row, bool) {
 	return Row{}, false
 }
 
-func (s *Simulator) serveDetails(buf []byte, r *http.Request, now time.Time) response {
+func (s *Simulator) serveDetails(buf []byte, r *http.Request, t *Tenant, now time.Time) response {
 	id, rcpt, ok := parseDetailsPath(r.URL.Path)
 	if !ok {
 		return graphError(buf, r, now, http.StatusBadRequest, "BadRequest", "Resource not found for the segment 'getDetailsByRecipient'.")
 	}
-	row, found := s.model.findRow(id, rcpt)
+	row, found := t.model.findRow(id, rcpt)
 	if !found || !row.visibleAt(now) || row.Received.After(now) {
 		return graphError(buf, r, now, http.StatusNotFound, "ResourceNotFound", "The message trace '"+id+"' for recipient '"+rcpt+"' was not found.")
 	}

@@ -15,11 +15,11 @@ type faultPlan struct {
 	retryAfterSeconds                                                                            int
 }
 
-func (s *Simulator) planFaults() faultPlan {
-	s.faultMu.Lock()
-	defer s.faultMu.Unlock()
-	f := s.faults
-	r := &s.faultRNG
+func (t *Tenant) planFaults() faultPlan {
+	t.faultMu.Lock()
+	defer t.faultMu.Unlock()
+	f := t.faults
+	r := &t.faultRNG
 	p := faultPlan{
 		slow:              r.chance(f.Slow),
 		reset:             r.chance(f.Reset),
@@ -39,22 +39,12 @@ func (s *Simulator) planFaults() faultPlan {
 	return p
 }
 
-// SetFaults replaces the fault setting; it also flips the identity
-// package's token outage and consent switches.
-func (s *Simulator) SetFaults(f Faults) {
-	s.faultMu.Lock()
-	s.faults = f
-	s.faultMu.Unlock()
-	s.id.SetOutage(f.TokenOutage)
-	s.id.SetConsentMissing(f.ConsentMissing)
-}
+// SetFaults replaces the home tenant's fault setting; it also flips the
+// identity platform's token outage and consent switches (every tenant's).
+func (s *Simulator) SetFaults(f Faults) { s.HomeTenant().SetFaults(f) }
 
-// CurrentFaults returns the fault setting in force.
-func (s *Simulator) CurrentFaults() Faults {
-	s.faultMu.Lock()
-	defer s.faultMu.Unlock()
-	return s.faults
-}
+// CurrentFaults returns the home tenant's fault setting.
+func (s *Simulator) CurrentFaults() Faults { return s.HomeTenant().Faults() }
 
 // resetConnection drops the client's connection with a TCP RST (linger 0),
 // what a flaky middlebox does; the client sees "connection reset by peer".

@@ -30,7 +30,7 @@ type graphToken struct {
 	Position                 string `json:"Position"`
 }
 
-func (s *Simulator) serveGraph(buf []byte, r *http.Request, now time.Time, plan faultPlan) response {
+func (s *Simulator) serveGraph(buf []byte, r *http.Request, t *Tenant, now time.Time, plan faultPlan) response {
 	q := r.URL.Query()
 	top := 1000
 	if v := q.Get("$top"); v != "" {
@@ -45,7 +45,7 @@ func (s *Simulator) serveGraph(buf []byte, r *http.Request, now time.Time, plan 
 	if errMsg != "" {
 		return graphError(buf, r, now, http.StatusBadRequest, "BadRequest", errMsg)
 	}
-	pos := position{Bucket: s.model.bucketOf(qry.End)}
+	pos := position{Bucket: t.model.bucketOf(qry.End)}
 	if tok := q.Get("$skiptoken"); tok != "" {
 		p, msg := s.decodeGraphToken(tok, &qry, defaulted)
 		if msg != "" {
@@ -65,7 +65,7 @@ func (s *Simulator) serveGraph(buf []byte, r *http.Request, now time.Time, plan 
 	buf = append(buf, `,"value":[`...)
 	n := 0
 	unknownMembers := prefersUnknownEnumMembers(r.Header)
-	next, more := s.model.scan(qry, pos, func(row *Row, st Status) bool {
+	next, more := t.model.scan(qry, pos, func(row *Row, st Status) bool {
 		if n > 0 {
 			buf = append(buf, ',')
 		}
@@ -82,12 +82,13 @@ func (s *Simulator) serveGraph(buf []byte, r *http.Request, now time.Time, plan 
 			StartDate: qry.Start.Format(graphTimeLayout), EndDate: qry.End.Format(graphTimeLayout),
 			ResultSize: top, Position: strconv.FormatInt(next.Bucket, 10) + "." + strconv.Itoa(next.Offset),
 		}
-		s.model.scan(qry, next, func(row *Row, _ Status) bool {
+		t.model.scan(qry, next, func(row *Row, _ Status) bool {
 			tok.StartingRecipientAddress = row.RecipientAddress
 			return false
 		})
 		if plan.badSkipToken {
 			s.counters.fault("bad_skiptoken")
+			t.counts.fault("bad_skiptoken")
 			tok.StartDate = `"` + tok.StartDate + `"`
 		}
 		raw, _ := json.Marshal(tok)

@@ -22,7 +22,7 @@ var legacyFields = map[string]bool{
 	"messagetraceid": true, "fromip": true, "toip": true, "subject": true,
 }
 
-func (s *Simulator) serveLegacy(buf []byte, r *http.Request, now time.Time) response {
+func (s *Simulator) serveLegacy(buf []byte, r *http.Request, t *Tenant, now time.Time) response {
 	q := r.URL.Query()
 	top := 1000
 	if v := q.Get("$top"); v != "" {
@@ -47,9 +47,10 @@ func (s *Simulator) serveLegacy(buf []byte, r *http.Request, now time.Time) resp
 		}
 		skip = n
 	}
+	key = t.cfg.ID + "|" + key // one cache, every tenant's queries
 	pos, ok := s.legacy.get(key, skip)
 	if !ok {
-		pos, ok = s.skipRows(qry, skip)
+		pos, ok = t.skipRows(qry, skip)
 		if !ok {
 			pos = position{Bucket: math.MinInt64} // past the last row: an empty page
 		}
@@ -57,7 +58,7 @@ func (s *Simulator) serveLegacy(buf []byte, r *http.Request, now time.Time) resp
 
 	verbose := s.cfg.LegacyVerbose || strings.Contains(r.Header.Get("Accept"), "odata=verbose")
 	base := baseURL(r)
-	meta := legacyRowMeta{Organization: s.cfg.Model.Organization, StartDate: echo.Start, EndDate: echo.End,
+	meta := legacyRowMeta{Organization: t.Organization(), StartDate: echo.Start, EndDate: echo.End,
 		Index: int64(skip), Verbose: verbose, BaseURL: base}
 	if verbose {
 		buf = append(buf, `{"d":{"results":[`...)
@@ -67,7 +68,7 @@ func (s *Simulator) serveLegacy(buf []byte, r *http.Request, now time.Time) resp
 		buf = append(buf, `,"value":[`...)
 	}
 	n := 0
-	next, more := s.model.scan(qry, pos, func(row *Row, st Status) bool {
+	next, more := t.model.scan(qry, pos, func(row *Row, st Status) bool {
 		if n > 0 {
 			buf = append(buf, ',')
 		}
@@ -157,13 +158,13 @@ func (s *Simulator) parseLegacyFilter(filter string, now time.Time) (query, stri
 
 // skipRows finds the position of the skip-th matching row by counting: the
 // slow path, used only when a skiptoken was not issued by this process.
-func (s *Simulator) skipRows(q query, skip int) (position, bool) {
-	start := position{Bucket: s.model.bucketOf(q.End)}
+func (t *Tenant) skipRows(q query, skip int) (position, bool) {
+	start := position{Bucket: t.model.bucketOf(q.End)}
 	if skip == 0 {
 		return start, true
 	}
 	n := 0
-	return s.model.scan(q, start, func(*Row, Status) bool {
+	return t.model.scan(q, start, func(*Row, Status) bool {
 		n++
 		return n < skip
 	})

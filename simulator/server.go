@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator/identity"
@@ -30,15 +29,13 @@ type Simulator struct {
 	CAFile string
 
 	cfg      Config
-	model    *model
 	id       *identity.Server
-	quota    *quota
 	counters *counters
 	legacy   *posCache
-
-	faultMu  sync.Mutex
-	faults   Faults
-	faultRNG rng
+	// tenants are the home tenant, then Config.Tenants; tenantByName finds
+	// them by lower-case GUID and domain.
+	tenants      []*Tenant
+	tenantByName map[string]*Tenant
 
 	caCert  *x509.Certificate
 	servers []*http.Server
@@ -50,11 +47,8 @@ func Start(cfg Config) (*Simulator, error) {
 	cfg = cfg.withDefaults()
 	s := &Simulator{
 		cfg:      cfg,
-		model:    newModel(cfg.Seed, cfg.Model, cfg.Rows),
-		quota:    &quota{limit: cfg.RateLimit, window: cfg.RateWindow},
 		counters: newCounters(cfg.RateWindow),
 		legacy:   newPosCache(),
-		faultRNG: newRNG(cfg.Seed, 0xfa017),
 	}
 	s.id = identity.New(identity.Config{
 		TenantID: cfg.TenantID, ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
@@ -62,6 +56,9 @@ func Start(cfg Config) (*Simulator, error) {
 		RefreshTokenTTL: cfg.RefreshTokenTTL, AuthCodeTTL: cfg.AuthCodeTTL,
 		Certificate: cfg.ClientCertificate, ExpiredSecrets: cfg.ExpiredSecrets, FederatedIssuers: cfg.FederatedIssuers,
 	})
+	if err := s.newTenants(); err != nil {
+		return nil, err
+	}
 	dir := cfg.CertDir
 	if dir == "" {
 		d, err := os.MkdirTemp("", "msgtrace-sim-")
@@ -137,21 +134,21 @@ func (s *Simulator) Config() Config { return s.cfg }
 // Counters returns a snapshot of the request counters.
 func (s *Simulator) Counters() Counters { return s.counters.snapshot() }
 
-// ResetCounters zeroes the counters (not the quota).
-func (s *Simulator) ResetCounters() { s.counters.reset() }
-
-// Truth returns every row received in [start, end] (inclusive) that exists
-// now, with its final status, newest first, whether or not it is visible yet.
-func (s *Simulator) Truth(start, end time.Time) []Row {
-	now := s.cfg.Now()
-	out := s.model.truth(start.UTC(), end.UTC(), now)
-	for i := range out {
-		if out[i].Organization == "" {
-			out[i].Organization = s.cfg.Model.Organization
+// ResetCounters zeroes the counters, the global ones and every tenant's
+// (not the quota).
+func (s *Simulator) ResetCounters() {
+	s.counters.reset()
+	for _, t := range s.tenants {
+		if t.ready.Load() {
+			t.counts.reset()
 		}
 	}
-	return out
 }
+
+// Truth returns every row of the home tenant received in [start, end]
+// (inclusive) that exists now, with its final status, newest first, whether
+// or not it is visible yet. Tenant(id).Truth is a customer tenant's.
+func (s *Simulator) Truth(start, end time.Time) []Row { return s.HomeTenant().Truth(start, end) }
 
 // Handler serves everything the simulator serves (both listeners use it).
 func (s *Simulator) Handler() http.Handler {

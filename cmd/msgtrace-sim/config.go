@@ -55,6 +55,10 @@ type fileConfig struct {
 	Summary time.Duration `json:"-"`
 
 	Faults simulator.Faults `json:"faults"`
+
+	// Tenants are customer tenants of a managed provider beside the home
+	// tenant (tenant_id), sized by a spread.
+	Tenants tenantsConfig `json:"tenants"`
 }
 
 func defaultConfig() fileConfig {
@@ -118,6 +122,9 @@ func (c fileConfig) validate() error {
 	if c.RowsPerDay < 0 || c.Days < 0 {
 		errs = append(errs, fmt.Errorf("rows_per_day and days are amounts: %g and %g must not be negative", c.RowsPerDay, c.Days))
 	}
+	if err := c.Tenants.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -137,6 +144,11 @@ func (c fileConfig) simConfig(now time.Time) (simulator.Config, error) {
 			Organization: c.Organization, Domain: c.Domain,
 		},
 	}
+	tenants, err := c.Tenants.tenants(c.Seed, cfg.Model)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Tenants = tenants
 	if c.ClientCertFile != "" {
 		cert, err := readCertificate(c.ClientCertFile)
 		if err != nil {

@@ -5,9 +5,12 @@
 //	msgtrace-sim [-config sim.yaml] [-seed 1] [-rows-per-day 10000] [-days 15]
 //	             [-https-addr 127.0.0.1:18443] [-http-addr 127.0.0.1:18081]
 //	             [-sumo-addr 127.0.0.1:18080] [-dir .msgtrace-sim] [-faults '{"throttle":0.05}']
+//	             [-tenants 50 -tenant-spread lognormal -tenant-rows-min 100 -tenant-rows-max 1000000
+//	              -no-consent 3 -no-service-principal 5 -throttle-storm 7 -own-app 9]
 //
 // It writes DIR/ca.pem (for a collector's tls.ca_file) and DIR/endpoints.json,
-// prints where everything listens, and stops on SIGINT or SIGTERM.
+// with -tenants the receiver's tenants file (DIR/tenants.yaml), prints
+// where everything listens, and stops on SIGINT or SIGTERM.
 package main
 
 import (
@@ -102,6 +105,19 @@ func parseFlags(args []string, c *fileConfig) (configPath string, err error) {
 		return nil
 	})
 
+	t := &c.Tenants
+	fs.IntVar(&t.Count, "tenants", t.Count, "customer tenants of a managed provider beside the home tenant (0: none)")
+	fs.StringVar(&t.Spread, "tenant-spread", t.Spread, "how rows per day spread over the tenants: lognormal (default), zipf or fixed (every tenant -tenant-rows-max)")
+	fs.Float64Var(&t.MinRPD, "tenant-rows-min", t.MinRPD, "smallest tenant's rows per day (0: 100)")
+	fs.Float64Var(&t.MaxRPD, "tenant-rows-max", t.MaxRPD, "largest tenant's rows per day (0: 1000000)")
+	fs.IntVar(&t.ConsentError, "consent-error", t.ConsentError, "AADSTS code of unconsented tenants: 700016 (0: default) or 7000229")
+	fs.Var(&t.NoConsent, "no-consent", "tenants (1 for customer0001, comma-separated) that never consented to the app")
+	fs.Var(&t.NoPermission, "no-permission", "tenants that consented without the message trace permission (tokens without roles: 403)")
+	fs.Var(&t.NoServicePrincipal, "no-service-principal", "tenants without Microsoft's message trace service principal (Graph 401)")
+	fs.Var(&t.ThrottleStorm, "throttle-storm", "tenants whose requests are half answered 429")
+	fs.Var(&t.OwnApp, "own-app", "tenants with their own app registration (the tenants file carries its client id and secret)")
+	fs.StringVar(&t.File, "tenants-file", t.File, "where to write the receiver's tenants file (empty: DIR/tenants.yaml)")
+
 	fs.StringVar(&c.HTTPSAddr, "https-addr", c.HTTPSAddr, "HTTPS listen address")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "plain HTTP listen address")
 	fs.StringVar(&c.SumoAddr, "sumo-addr", c.SumoAddr, "Sumo sink listen address (empty: no sink)")
@@ -122,7 +138,11 @@ type endpoints struct {
 	Authority string `json:"authority"`
 	Admin     string `json:"admin"`
 	Sumo      string `json:"sumo,omitempty"`
-	SumoAdmin string `json:"sumo_admin,omitempty"`
+	// Tenants counts the customer tenants; TenantsFile is the receiver's
+	// tenants file listing them.
+	Tenants     int    `json:"tenants,omitempty"`
+	TenantsFile string `json:"tenants_file,omitempty"`
+	SumoAdmin   string `json:"sumo_admin,omitempty"`
 
 	// IdentityEndpoint and IdentityHeader are App Service's managed identity
 	// variables (IDENTITY_ENDPOINT, IDENTITY_HEADER) for this simulator.
@@ -164,6 +184,18 @@ func serve(ctx context.Context, c fileConfig, out io.Writer) error {
 	if abs, err := filepath.Abs(ep.CAFile); err == nil {
 		ep.CAFile = abs
 	}
+	if c.Tenants.Count > 0 {
+		ep.Tenants, ep.TenantsFile = c.Tenants.Count, c.Tenants.File
+		if ep.TenantsFile == "" {
+			ep.TenantsFile = filepath.Join(c.Dir, "tenants.yaml")
+		}
+		if err := writeTenantsFile(ep.TenantsFile, sim); err != nil {
+			return err
+		}
+		if abs, err := filepath.Abs(ep.TenantsFile); err == nil {
+			ep.TenantsFile = abs
+		}
+	}
 	j, _ := json.MarshalIndent(ep, "", "  ")
 	if err := os.WriteFile(filepath.Join(c.Dir, "endpoints.json"), append(j, '\n'), 0o644); err != nil {
 		return err
@@ -178,6 +210,9 @@ func serve(ctx context.Context, c fileConfig, out io.Writer) error {
 	fmt.Fprintf(out, "  managed identity IDENTITY_ENDPOINT=%s (IDENTITY_HEADER in endpoints.json)\n", ep.IdentityEndpoint)
 	if ep.Sumo != "" {
 		fmt.Fprintf(out, "  sumo      %s (admin %s)\n", ep.Sumo, ep.SumoAdmin)
+	}
+	if ep.Tenants > 0 {
+		printTenants(out, sim, c.Tenants, ep)
 	}
 	fmt.Fprintf(out, "  endpoints %s\n", filepath.Join(c.Dir, "endpoints.json"))
 	if c.Summary > 0 && sink != nil {

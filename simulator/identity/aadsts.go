@@ -34,6 +34,13 @@ func errAppNotFound(clientID, tenant string) *aadError {
 		"Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, tenant)}
 }
 
+// errMissingServicePrincipal is the newer answer for an app that was never
+// consented to in the tenant (seen since 2023 next to 700016).
+func errMissingServicePrincipal(clientID, tenantID string) *aadError {
+	return &aadError{http.StatusUnauthorized, "invalid_client", 7000229, fmt.Sprintf(
+		"The client application %s is missing service principal in the tenant %s. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119", clientID, tenantID)}
+}
+
 func errInvalidSecret(clientID string) *aadError {
 	return &aadError{http.StatusUnauthorized, "invalid_client", 7000215, fmt.Sprintf(
 		"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", clientID)}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,28 +22,38 @@ const (
 func (s *Server) newAccessToken(req *tokenRequest, now time.Time) string {
 	exp := now.Add(s.cfg.AccessTokenTTL)
 	appID := req.appID
+	if appID == "" && req.app != nil {
+		appID = req.app.clientID
+	}
 	if appID == "" {
 		appID = s.cfg.ClientID
 	}
+	tid := s.cfg.TenantID
+	if req.dir != nil {
+		tid = req.dir.id // the GUID, also when the URL named a domain
+	}
 	claims := map[string]any{
 		"aud":   req.resource,
-		"iss":   "https://sts.windows.net/" + s.cfg.TenantID + "/",
+		"iss":   "https://sts.windows.net/" + tid + "/",
 		"iat":   now.Unix(),
 		"nbf":   now.Unix(),
 		"exp":   exp.Unix(),
 		"appid": appID,
-		"tid":   s.cfg.TenantID,
+		"tid":   tid,
 		"uti":   randomToken(16),
 	}
+	g := accessGrant{audience: normalizeAudience(req.resource), expires: exp, bearer: Bearer{TenantID: tid, AppID: appID}}
 	if req.delegated() {
-		claims["scp"] = "ExchangeMessageTrace.Read.All ReportingWebService.Read"
+		g.bearer.Scopes = []string{"ExchangeMessageTrace.Read.All", "ReportingWebService.Read"}
+		claims["scp"] = strings.Join(g.bearer.Scopes, " ")
 		claims["oid"] = userObjectID
 		claims["upn"] = userName
-	} else {
-		claims["roles"] = []string{"ExchangeMessageTrace.Read.All", "ReportingWebService.Read.All"}
+	} else if !req.noRoles {
+		g.bearer.Roles = []string{"ExchangeMessageTrace.Read.All", "ReportingWebService.Read.All"}
+		claims["roles"] = g.bearer.Roles
 	}
 	tok := jwtShape(map[string]any{"typ": "JWT", "alg": "RS256", "kid": "simulator"}, claims) + randomToken(64)
-	s.access[tok] = accessGrant{audience: normalizeAudience(req.resource), expires: exp}
+	s.access[tok] = g
 	return tok
 }
 
@@ -78,10 +89,31 @@ func jwtShape(header, claims map[string]any) string {
 	return base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(c) + "."
 }
 
+// Bearer is what a valid access token stands for.
+type Bearer struct {
+	TenantID string   // tid: the tenant's GUID
+	AppID    string   // appid
+	Roles    []string // app-only permissions (none without admin consent to them)
+	Scopes   []string // delegated permissions
+}
+
+// Has tells whether the token holds permission as a role or a scope.
+func (b Bearer) Has(permission string) bool {
+	return slices.Contains(b.Roles, permission) || slices.Contains(b.Scopes, permission)
+}
+
 // Authenticate checks the bearer token of a request to a resource server
 // (Graph or the legacy reporting service) for audience. It returns
 // ok=true, or the 401 status and the body that resource would send.
 func (s *Server) Authenticate(r *http.Request, audience string) (status int, body []byte, ok bool) {
+	_, status, body, ok = s.Authorize(r, audience)
+	return status, body, ok
+}
+
+// Authorize is Authenticate that also returns what the token stands for:
+// the resource routes the request to the token's tenant, never to one the
+// client names.
+func (s *Server) Authorize(r *http.Request, audience string) (b Bearer, status int, body []byte, ok bool) {
 	h := r.Header.Get("Authorization")
 	token, found := strings.CutPrefix(h, "Bearer ")
 	if !found {
@@ -89,7 +121,8 @@ func (s *Server) Authenticate(r *http.Request, audience string) (status int, bod
 	}
 	token = strings.TrimSpace(token)
 	if !found || token == "" {
-		return s.unauthorized(audience, "Access token is empty.")
+		status, body, ok = s.unauthorized(audience, "Access token is empty.")
+		return b, status, body, ok
 	}
 	s.mu.Lock()
 	g, known := s.access[token]
@@ -97,13 +130,15 @@ func (s *Server) Authenticate(r *http.Request, audience string) (status int, bod
 	s.mu.Unlock()
 	switch {
 	case !known:
-		return s.unauthorized(audience, "Invalid JWT token. The token is not valid.")
+		status, body, ok = s.unauthorized(audience, "Invalid JWT token. The token is not valid.")
 	case !now.Before(g.expires):
-		return s.unauthorized(audience, "Lifetime validation failed, the token is expired.")
+		status, body, ok = s.unauthorized(audience, "Lifetime validation failed, the token is expired.")
 	case g.audience != normalizeAudience(audience):
-		return s.unauthorized(audience, "Invalid audience.")
+		status, body, ok = s.unauthorized(audience, "Invalid audience.")
+	default:
+		return g.bearer, http.StatusOK, nil, true
 	}
-	return http.StatusOK, nil, true
+	return b, status, body, ok
 }
 
 func isGraph(audience string) bool {

@@ -23,32 +23,38 @@ const (
 	maxAssertionLifetime = 24 * time.Hour
 )
 
-// authenticateClient checks the client secret or the client assertion.
-func (s *Server) authenticateClient(r *http.Request, tenant string, f url.Values) *aadError {
+// authenticateClient checks the client secret or the client assertion of
+// req.app.
+func (s *Server) authenticateClient(r *http.Request, req *tokenRequest, f url.Values) *aadError {
+	app := req.app
 	secret, assertion := f.Get("client_secret"), f.Get("client_assertion")
 	switch {
 	case secret != "":
-		if secret == s.cfg.ClientSecret && s.cfg.ClientSecret != "" {
+		if secret == app.secret && app.secret != "" {
 			return nil
 		}
-		if slices.Contains(s.cfg.ExpiredSecrets, secret) {
-			return errExpiredSecret(s.cfg.ClientID)
+		if slices.Contains(app.expired, secret) {
+			return errExpiredSecret(app.clientID)
 		}
-		return errInvalidSecret(s.cfg.ClientID)
+		return errInvalidSecret(app.clientID)
 	case assertion != "":
 		if f.Get("client_assertion_type") != jwtBearer {
 			return errMissingParam("client_assertion_type")
 		}
-		return s.verifyAssertion(assertion, s.tokenURLs(tenant))
+		if !app.home {
+			return errBadAssertion(fmt.Sprintf("The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.] Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '%s'.", app.clientID))
+		}
+		return s.verifyAssertion(assertion, s.tokenURLs(req.tenant, req.dir.id))
 	}
 	return errNoCredential()
 }
 
-// tokenURLs are the audiences Microsoft accepts in a client assertion.
-func (s *Server) tokenURLs(tenant string) []string {
+// tokenURLs are the audiences Microsoft accepts in a client assertion: the
+// token endpoints of the tenant as the URL named it and by its GUID.
+func (s *Server) tokenURLs(tenant, tenantID string) []string {
 	base := s.issuerBase()
 	var out []string
-	for _, t := range []string{tenant, s.cfg.TenantID} {
+	for _, t := range []string{tenant, tenantID} {
 		out = append(out, base+"/"+t+"/oauth2/token", base+"/"+t+"/oauth2/v2.0/token")
 	}
 	return out

@@ -13,16 +13,19 @@ import (
 func (s *Server) serveOpenIDConfiguration(version tokenVersion) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tenant := r.PathValue("tenant")
-		if !s.knownTenant(tenant, true) {
+		dir := s.lookupTenant(tenant, true)
+		if dir == nil {
 			aerr := errTenantNotFound(tenant)
 			aerr.oauth = "invalid_tenant"
 			s.writeAADError(w, r, aerr)
 			return
 		}
 		base := s.issuerBase()
-		// Microsoft answers the multi-tenant aliases with a templated issuer.
-		issuerTenant := s.cfg.TenantID
-		if !strings.EqualFold(tenant, s.cfg.TenantID) {
+		// The issuer names the tenant by its GUID (also when asked by a
+		// domain); Microsoft answers the multi-tenant aliases with a
+		// templated one.
+		issuerTenant := dir.id
+		if s.lookupTenant(tenant, false) == nil {
 			issuerTenant = "{tenantid}"
 		}
 		doc := map[string]any{

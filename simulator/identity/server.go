@@ -46,6 +46,13 @@ type Server struct {
 	federated      []FederatedCredential
 	managed        ManagedIdentityConfig
 	stats          Stats
+
+	// tenants are the directory's tenants by lower-case GUID and domain;
+	// apps the application registrations by lower-case client id.
+	tenants    map[string]*dirTenant
+	apps       map[string]*registeredApp
+	homeTenant *dirTenant
+	homeApp    *registeredApp
 }
 
 type authCode struct {
@@ -65,19 +72,27 @@ type refreshChain struct {
 type accessGrant struct {
 	audience string
 	expires  time.Time
+	bearer   Bearer
 }
 
 // New returns a server for cfg. Call SetIssuerURL once its address is known.
 func New(cfg Config) *Server {
 	cfg = cfg.withDefaults()
+	home := &dirTenant{id: cfg.TenantID, home: true}
+	app := &registeredApp{clientID: cfg.ClientID, secret: cfg.ClientSecret, expired: cfg.ExpiredSecrets,
+		tenant: home, multiTenant: true, home: true}
 	return &Server{
-		cfg:       cfg,
-		codes:     map[string]*authCode{},
-		refresh:   map[string]*refreshChain{},
-		access:    map[string]accessGrant{},
-		federated: slices.Clone(cfg.FederatedCredentials),
-		managed:   cfg.ManagedIdentity,
-		stats:     Stats{TokensIssued: map[string]int{}, Failures: map[int]int{}},
+		cfg:        cfg,
+		codes:      map[string]*authCode{},
+		refresh:    map[string]*refreshChain{},
+		access:     map[string]accessGrant{},
+		federated:  slices.Clone(cfg.FederatedCredentials),
+		managed:    cfg.ManagedIdentity,
+		stats:      Stats{TokensIssued: map[string]int{}, Failures: map[int]int{}},
+		tenants:    map[string]*dirTenant{strings.ToLower(cfg.TenantID): home},
+		apps:       map[string]*registeredApp{strings.ToLower(cfg.ClientID): app},
+		homeTenant: home,
+		homeApp:    app,
 	}
 }
 
@@ -162,19 +177,11 @@ func (s *Server) Stats() Stats {
 	return out
 }
 
-// knownTenant reports whether tenant names this directory. The multi-tenant
-// aliases are accepted only where Microsoft accepts them: delegated flows.
+// knownTenant reports whether tenant names a tenant of the directory. The
+// multi-tenant aliases are accepted only where Microsoft accepts them:
+// delegated flows.
 func (s *Server) knownTenant(tenant string, delegated bool) bool {
-	if strings.EqualFold(tenant, s.cfg.TenantID) {
-		return true
-	}
-	if delegated {
-		switch strings.ToLower(tenant) {
-		case "common", "organizations":
-			return true
-		}
-	}
-	return false
+	return s.lookupTenant(tenant, delegated) != nil
 }
 
 func randomToken(n int) string {

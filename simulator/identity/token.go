@@ -29,6 +29,12 @@ type tokenRequest struct {
 	openID    bool   // v2 openid: return an id_token
 	clientInf bool   // client_info=1: return client_info (MSAL asks for it)
 	appID     string // the token's appid when not the application's (a managed identity)
+	// dir is the tenant the token is for (nil: the home tenant) and app
+	// the application asking (nil: the Config's); noRoles issues an
+	// app-only token without roles (consent without the permission).
+	dir     *dirTenant
+	app     *registeredApp
+	noRoles bool
 }
 
 // delegated reports whether the token stands for a signed-in user.
@@ -43,11 +49,15 @@ func (s *Server) serveToken(version tokenVersion) http.HandlerFunc {
 			var resp map[string]any
 			resp, aerr = s.grant(r, req)
 			if aerr == nil {
+				s.countTenant(req.dir, 0)
 				writeJSON(w, http.StatusOK, resp)
 				return
 			}
 		}
 		s.countFailure(aerr.code)
+		if req != nil {
+			s.countTenant(req.dir, aerr.code)
+		}
 		s.writeAADError(w, r, aerr)
 	}
 }
@@ -58,9 +68,20 @@ func (s *Server) countFailure(code int) {
 	s.stats.Failures[code]++
 }
 
+func (s *Server) countTenant(t *dirTenant, code int) {
+	if t == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.count(code)
+}
+
 // parseTokenRequest applies the checks Microsoft applies before looking at
-// the grant itself, in its order: availability, tenant, client, credential,
-// consent, scope.
+// the grant itself, in its order: availability, tenant, client (is the app
+// in this tenant: registered or consented), credential, consent, scope.
+// Once the tenant is known the request is returned with the error, for the
+// tenant's counts.
 func (s *Server) parseTokenRequest(r *http.Request, version tokenVersion) (*tokenRequest, *aadError) {
 	s.mu.Lock()
 	outage, consentMissing := s.outage, s.consentMissing
@@ -73,16 +94,23 @@ func (s *Server) parseTokenRequest(r *http.Request, version tokenVersion) (*toke
 	}
 	f := r.PostForm
 	req := &tokenRequest{version: version, tenant: r.PathValue("tenant"), grant: f.Get("grant_type")}
-	if !s.knownTenant(req.tenant, req.delegated()) {
+	req.dir = s.lookupTenant(req.tenant, req.delegated())
+	if req.dir == nil {
 		return nil, errTenantNotFound(req.tenant)
 	}
+	s.mu.Lock()
+	outage, consentMissing = req.dir.outage, consentMissing || req.dir.consentMissing
+	s.mu.Unlock()
+	if outage {
+		return req, errUnavailable()
+	}
 	if req.grant == "" {
-		return nil, errMissingParam("grant_type")
+		return req, errMissingParam("grant_type")
 	}
 	switch req.grant {
 	case grantClientCredentials, grantAuthorizationCode, grantRefreshToken:
 	default:
-		return nil, errUnsupportedGrant(req.grant)
+		return req, errUnsupportedGrant(req.grant)
 	}
 	clientID := f.Get("client_id")
 	if clientID == "" {
@@ -90,20 +118,27 @@ func (s *Server) parseTokenRequest(r *http.Request, version tokenVersion) (*toke
 		clientID = assertionIssuer(f.Get("client_assertion"))
 	}
 	if clientID == "" {
-		return nil, errMissingParam("client_id")
+		return req, errMissingParam("client_id")
 	}
-	if !strings.EqualFold(clientID, s.cfg.ClientID) {
-		return nil, errAppNotFound(clientID, req.tenant)
+	app, aerr := s.appIn(clientID, req.tenant, req.dir)
+	if aerr != nil {
+		return req, aerr
 	}
-	if aerr := s.authenticateClient(r, req.tenant, f); aerr != nil {
-		return nil, aerr
+	if !app.home && req.delegated() {
+		// Delegated sign-ins are the Config's application's only.
+		return req, errAppNotFound(clientID, req.tenant)
+	}
+	req.app = app
+	if aerr := s.authenticateClient(r, req, f); aerr != nil {
+		return req, aerr
 	}
 	if consentMissing {
-		return nil, errConsent(s.cfg.ClientID)
+		return req, errConsent(app.clientID)
 	}
+	req.noRoles = !s.rolesIn(app, req.dir)
 	req.clientInf = f.Get("client_info") == "1"
 	if aerr := req.parseAudience(f.Get("resource"), f.Get("scope")); aerr != nil {
-		return nil, aerr
+		return req, aerr
 	}
 	return req, nil
 }
