@@ -76,7 +76,7 @@ bench: build
 	./bench/run.sh
 
 clean:
-	rm -rf bin build .demo bench/out
+	rm -rf bin build .demo .demo-tenants bench/out
 
 # --- Test dependencies: programs the integration tests run besides Go ---
 # tinyproxy is the real forward proxy of the proxy_url test
