@@ -28,7 +28,9 @@ func classifier(clientID string) fetch.Classifier {
 		e := &msgtrace.APIError{StatusCode: r.StatusCode, Code: eb.Code}
 		switch {
 		case r.StatusCode == http.StatusUnauthorized && servicePrincipalMissing(r.Body):
-			e.Kind = msgtrace.KindAuth
+			// A setup step of the tenant, like a permission: a fresh token
+			// cannot help, so the loop does not spend a second request.
+			e.Kind = msgtrace.KindPermission
 			e.Message = "Exchange Online has no service principal for Microsoft's message trace app " + MessageTraceAppID +
 				" in this tenant: run `New-MgServicePrincipal -AppId " + MessageTraceAppID + "` (Microsoft Graph PowerShell) or `az ad sp create --id " +
 				MessageTraceAppID + "`, then allow a few hours for provisioning (" + said + ")"

@@ -103,11 +103,11 @@ func TestFailures(t *testing.T) {
 		{
 			name: "401 service principal missing",
 			steps: func(t *testing.T) []fetchtest.Step {
-				return []fetchtest.Step{file(t, 401, "error_401_service_principal.json"), file(t, 401, "error_401_service_principal.json")}
+				return []fetchtest.Step{file(t, 401, "error_401_service_principal.json")}
 			},
-			wantErr:  msgtrace.KindAuth,
+			wantErr:  msgtrace.KindPermission,
 			wantMsg:  []string{"Exchange Online has no service principal for Microsoft's message trace app 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373 in this tenant: run `New-MgServicePrincipal -AppId 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373` (Microsoft Graph PowerShell) or `az ad sp create --id 8bd644d1-64a1-4d4b-ae52-2e0cbf64e373`, then allow a few hours for provisioning"},
-			outcomes: []string{"auth", "auth"},
+			outcomes: []string{"permission"},
 		},
 		{
 			name: "401 token refused",
