@@ -20,8 +20,12 @@ const maxNamedTenants = 5
 // tenantHealth turns the polls of every tenant into one component status:
 // OK while every tenant is healthy (reported on the first good poll and on
 // recovery), a recoverable error naming how many and which tenants fail
-// otherwise (reported on every failed poll, so it carries the newest
-// cause). It logs each failure with what the operator should do.
+// otherwise. It is reported on every change, but the collector's status
+// machine refuses a recoverable error after a recoverable error, so what
+// the health check shows is the first failure's text until every tenant is
+// healthy again: the log (one line per failed poll, naming the tenant) and
+// the metrics by tenant carry the newest causes. It logs each failure with
+// what the operator should do.
 type tenantHealth struct {
 	host        component.Host
 	logger      *zap.Logger
