@@ -48,5 +48,5 @@ func budgetKey(cfg *Config) string {
 	if u, err := url.Parse(host); err == nil {
 		host = u.Host
 	}
-	return cfg.TenantID + "@" + host
+	return tenantKey(cfg.TenantID) + "@" + host // ids are case-insensitive: one quota
 }

@@ -512,7 +512,7 @@ func TestShutdownDeadlineDecidesThePageInFlight(t *testing.T) {
 			tick := newManualTicker()
 			rcv.clock = tick
 			rcv.startScheduler(newTestHost(), tp.poller.telemetry)
-			rcv.tenants.start(&tenantRun{id: cfg.TenantID, poller: tp.poller})
+			rcv.tenants.add(&tenantRun{id: cfg.TenantID, poller: tp.poller})
 			waitFor(t, next.entered, "the page to enter the pipeline")
 
 			ctx, cancel := context.WithCancel(context.Background())

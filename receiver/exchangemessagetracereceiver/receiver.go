@@ -107,8 +107,8 @@ func (r *messageTraceReceiver) watchTenantsFile(applied []byte) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		tenantsfile.Watch(r.runCtx, r.cfg.TenantsFile, tenantsFileCheckInterval, applied, func(_ []tenantsfile.Entry, err error) {
-			r.tenants.reload(r.runCtx, err)
+		tenantsfile.Watch(r.runCtx, r.cfg.TenantsFile, tenantsFileCheckInterval, applied, func(entries []tenantsfile.Entry, err error) {
+			r.tenants.reload(r.runCtx, entries, err)
 		})
 	}()
 }
@@ -122,11 +122,17 @@ const tenantsFileCheckInterval = 5 * time.Second
 // read again after the restart).
 func (r *messageTraceReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
-		r.cancel()
+		r.cancel() // the tenants file watcher
 	}
 	if r.tenants != nil {
 		stopped := make(chan struct{})
-		go func() { r.wg.Wait(); r.tenants.sched.Stop(); close(stopped) }()
+		go func() {
+			// Every tenant stops fetching now, even while the watcher is
+			// applying a change (the scheduler then refuses new tenants).
+			r.tenants.sched.Stop()
+			r.wg.Wait()
+			close(stopped)
+		}()
 		select {
 		case <-stopped:
 		case <-ctx.Done():

@@ -36,3 +36,34 @@ func openStorage(ctx context.Context, host component.Host, id *component.ID, sel
 // checkpointPrefix is where the receiver's state is stored: everything of
 // one tenant and API under one prefix (checkpoint.Prefix).
 func checkpointPrefix(cfg *Config) string { return checkpoint.Prefix(cfg.API.String(), cfg.TenantID) }
+
+// openCheckpoint opens a tenant's checkpoint. One tenant (tenant_id) keeps
+// the prefix of its id as written, as every release has. With many tenants
+// the prefix holds the id in lower case (GUIDs and domains are
+// case-insensitive), so that an edit of an entry's case is not a new tenant
+// with a fresh cursor and its rows again; a checkpoint written under the id
+// as written (the same tenant collected with tenant_id before) is used when
+// the lower-case one does not exist yet.
+func openCheckpoint(ctx context.Context, client storage.Client, cfg *Config, multiTenant bool, logger *zap.Logger) (*checkpoint.Store, error) {
+	asWritten := checkpointPrefix(cfg)
+	lower := checkpoint.Prefix(cfg.API.String(), tenantKey(cfg.TenantID))
+	if !multiTenant || lower == asWritten {
+		return checkpoint.Open(ctx, client, asWritten, checkpoint.WithLogger(logger))
+	}
+	store, err := checkpoint.Open(ctx, client, lower, checkpoint.WithLogger(logger))
+	if err != nil || !neverRan(store) {
+		return store, err
+	}
+	old, err := checkpoint.Open(ctx, client, asWritten, checkpoint.WithLogger(logger))
+	if err != nil || neverRan(old) {
+		return store, err
+	}
+	logger.Info("using the checkpoint stored under the tenant id as written", zap.String("prefix", asWritten))
+	return old, nil
+}
+
+// neverRan tells a checkpoint that holds no position yet.
+func neverRan(s *checkpoint.Store) bool {
+	live := s.Cursor(checkpoint.Live)
+	return live.At.IsZero() && live.Range == nil
+}

@@ -11,7 +11,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/auth"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
 )
@@ -46,17 +45,22 @@ func (r *messageTraceReceiver) openShared(ctx context.Context, host component.Ho
 	return &shared{storage: client, api: api, tokenHTTP: tokenHTTP, telemetry: tel}, nil
 }
 
-// tenantRun is one tenant's collection: its config (the receiver's with the
-// tenant's entry applied) and its poller.
+// tenantRun is one tenant's collection: its entry and, once set up, its
+// poller. With many tenants the set-up (checkpoint, token source, API
+// client) happens in the tenant's own first poll, so that one customer's
+// unreadable certificate or corrupt checkpoint is that tenant's error,
+// reported and retried every poll_interval, and never stops the others.
 type tenantRun struct {
 	id     string
 	entry  TenantConfig
 	poller *poller
+	// setUp makes the poller; nil once it is made.
+	setUp func(ctx context.Context) (*poller, error)
 }
 
-// newTenantRun opens one tenant's checkpoint, budget and token source over
+// newPoller opens one tenant's checkpoint, budget and token source over
 // the shared parts.
-func (r *messageTraceReceiver) newTenantRun(ctx context.Context, sh *shared, entry TenantConfig) (*tenantRun, error) {
+func (r *messageTraceReceiver) newPoller(ctx context.Context, sh *shared, entry TenantConfig, deliveryCtx context.Context) (*poller, error) {
 	cfg := r.cfg
 	if r.cfg.multiTenant() {
 		cfg = r.cfg.forTenant(entry)
@@ -65,7 +69,7 @@ func (r *messageTraceReceiver) newTenantRun(ctx context.Context, sh *shared, ent
 	if r.cfg.multiTenant() {
 		logger = logger.With(zap.String("tenant", cfg.TenantID))
 	}
-	store, err := checkpoint.Open(ctx, sh.storage, checkpointPrefix(cfg), checkpoint.WithLogger(logger))
+	store, err := openCheckpoint(ctx, sh.storage, cfg, r.cfg.multiTenant(), logger)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 	}
@@ -87,22 +91,31 @@ func (r *messageTraceReceiver) newTenantRun(ctx context.Context, sh *shared, ent
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 	}
-	return &tenantRun{id: cfg.TenantID, entry: entry, poller: &poller{
-		cfg:        cfg,
-		source:     source,
-		store:      store,
-		pages:      newPageBuilder(cfg, source.API(), entry.ResourceAttributes),
-		next:       r.next,
-		obs:        r.obs,
-		telemetry:  sh.telemetry,
-		tenantAttr: tenantAttr,
-		logger:     logger,
-		now:        r.now,
-	}}, nil
+	return &poller{
+		cfg:         cfg,
+		source:      source,
+		store:       store,
+		pages:       newPageBuilder(cfg, source.API(), entry.ResourceAttributes),
+		next:        r.next,
+		obs:         r.obs,
+		telemetry:   sh.telemetry,
+		tenantAttr:  tenantAttr,
+		logger:      logger,
+		now:         r.now,
+		deliveryCtx: deliveryCtx,
+	}, nil
 }
 
-// poll is one scheduled poll of the tenant.
+// poll is one scheduled poll of the tenant (its set-up first, until that
+// succeeds).
 func (t *tenantRun) poll(ctx context.Context) error {
+	if t.poller == nil {
+		p, err := t.setUp(ctx)
+		if err != nil {
+			return err
+		}
+		t.poller, t.setUp = p, nil
+	}
 	p := t.poller
 	err := p.poll(ctx)
 	if (err != nil || ctx.Err() != nil) && p.deliveryCtx.Err() == nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/tenantsfile"
@@ -61,7 +62,10 @@ func (c *Config) forTenant(t TenantConfig) *Config {
 		tc.ClientID = t.ClientID
 	}
 	if t.ClientSecret != "" || t.Certificate.Path != "" {
+		// The entry's credential is the only one: a top-level workload
+		// identity would otherwise be tried first (auth's order).
 		tc.ClientSecret, tc.Certificate = t.ClientSecret, t.Certificate
+		tc.WorkloadIdentity = configoptional.None[WorkloadIdentityConfig]()
 	}
 	return &tc
 }
@@ -103,20 +107,6 @@ func (c *Config) checkTenants(list []TenantConfig, at []where) error {
 	return errors.Join(errs...)
 }
 
-// readTenantsFile loads tenants_file and returns its entries with where
-// each stands, and the content for the watcher to compare against.
-func (c *Config) readTenantsFile() ([]TenantConfig, []where, []byte, error) {
-	entries, data, err := tenantsfile.Read(c.TenantsFile)
-	if err != nil {
-		return nil, nil, data, fmt.Errorf("tenants_file: %w", err)
-	}
-	list, at, err := decodeTenantEntries(c.TenantsFile, entries)
-	if err != nil {
-		return nil, nil, data, fmt.Errorf("tenants_file: %w", err)
-	}
-	return list, at, data, nil
-}
-
 // decodeTenantEntries reads the file's entries the way the collector reads
 // its own config (same keys, same types, unknown keys refused).
 func decodeTenantEntries(file string, entries []tenantsfile.Entry) ([]TenantConfig, []where, error) {
@@ -136,28 +126,40 @@ func decodeTenantEntries(file string, entries []tenantsfile.Entry) ([]TenantConf
 	return list, at, errors.Join(errs...)
 }
 
-// tenantList is every tenant to collect: the one tenant_id, or the config's
-// list followed by the file's entries (with the file's content, for the
-// watcher), validated together so that a tenant in both is a duplicate.
+// tenantList is every tenant to collect at start: the one tenant_id, or the
+// config's list followed by the tenants file's entries (with the file's
+// content, for the watcher).
 func (c *Config) tenantList() ([]TenantConfig, []byte, error) {
 	if !c.multiTenant() {
 		return []TenantConfig{{TenantID: c.TenantID}}, nil, nil
 	}
+	if c.TenantsFile == "" {
+		return c.withFileEntries(nil)
+	}
+	entries, data, err := tenantsfile.Read(c.TenantsFile)
+	if err != nil {
+		// tenantsfile names the file (and the line) itself.
+		return nil, data, fmt.Errorf("tenants_file: %w", err)
+	}
+	list, _, err := c.withFileEntries(entries)
+	return list, data, err
+}
+
+// withFileEntries is the config's tenants followed by the file's entries,
+// validated together so that a tenant in both is a duplicate. The watcher
+// calls it with the entries it read, never reading the file again.
+func (c *Config) withFileEntries(entries []tenantsfile.Entry) ([]TenantConfig, []byte, error) {
 	list := append([]TenantConfig(nil), c.Tenants...)
 	at := make([]where, len(list))
 	for i := range list {
 		at[i] = where{index: i}
 	}
-	var data []byte
-	if c.TenantsFile != "" {
-		fromFile, fileAt, content, err := c.readTenantsFile()
-		if err != nil {
-			return nil, content, err
-		}
-		data = content
-		list, at = append(list, fromFile...), append(at, fileAt...)
+	fromFile, fileAt, err := decodeTenantEntries(c.TenantsFile, entries)
+	if err != nil {
+		return nil, nil, err
 	}
-	return list, data, c.checkTenants(list, at)
+	list, at = append(list, fromFile...), append(at, fileAt...)
+	return list, nil, c.checkTenants(list, at)
 }
 
 // validateMultiTenant checks what goes with a tenants list: the entries of
@@ -176,6 +178,12 @@ func (c *Config) validateMultiTenant() []error {
 	}
 	if c.Auth.HasValue() {
 		errs = append(errs, errors.New("auth: an authenticator extension signs requests for one tenant: it cannot serve tenants; use client_secret or certificate"))
+	}
+	if creds := c.credentials(); len(creds) > 1 {
+		errs = append(errs, fmt.Errorf("%s are set together: set at most one of the credentials at the top level (entries may bring their own)", strings.Join(creds, " and ")))
+	}
+	if c.Certificate.Password != "" && c.Certificate.Path == "" {
+		errs = append(errs, errors.New("certificate.password: set without certificate.path: set the path of the PKCS#12 or encrypted PEM file it opens"))
 	}
 	if c.MaxConcurrentTenants < 1 {
 		errs = append(errs, fmt.Errorf("max_concurrent_tenants: %d must be at least 1 (default %d)", c.MaxConcurrentTenants, defaultMaxConcurrentTenants))

@@ -3,6 +3,7 @@
 package exchangemessagetracereceiver
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -203,4 +204,40 @@ func checkResource(t *testing.T, rl plog.ResourceLogs, entries []TenantConfig, o
 		}
 	}
 	return problems
+}
+
+// TestTenantThatCannotBeSetUpFailsAlone: one customer's entry names a
+// certificate that does not exist. The collector starts, the other tenant
+// is collected, and the status names the broken tenant and the key; the
+// broken tenant is set up again on each of its polls.
+func TestTenantThatCannotBeSetUpFailsAlone(t *testing.T) {
+	now := time.Now().UTC()
+	model := simulator.ModelConfig{From: now.Add(-2 * time.Hour), To: now.Add(-time.Minute), DelayedFraction: -1, ChangingFraction: -1}
+	tenants, err := simulator.GenerateTenants(2, simulator.Spread{Kind: "fixed", Max: 500}, 5, model)
+	require.NoError(t, err)
+	sim := startSimulator(t, simulator.Config{Seed: 5, RateLimit: 100, Tenants: tenants})
+	cfg := simConfig(sim)
+	cfg.TenantID = ""
+	cfg.InitialLookback = 3 * time.Hour
+	all := sim.Tenants()[1:]
+	good, bad := all[0], all[1]
+	cfg.Tenants = []TenantConfig{
+		{TenantID: good.ID()},
+		{TenantID: bad.ID(), ClientID: cfg.ClientID, Certificate: CertificateConfig{Path: filepath.Join(t.TempDir(), "missing.pem")}},
+	}
+	sink := new(consumertest.LogsSink)
+	host := newTestHost()
+	startReceiver(t, cfg, sink, host)
+
+	truth := good.Truth(model.From, now)
+	require.NotEmpty(t, truth)
+	require.Eventually(t, func() bool { return sink.LogRecordCount() >= len(truth) }, 60*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool {
+		ev := host.lastEvent()
+		return ev != nil && ev.Err() != nil && strings.Contains(ev.Err().Error(), bad.ID()) && strings.Contains(ev.Err().Error(), "certificate.path")
+	}, 30*time.Second, 20*time.Millisecond, "the status names the broken tenant and the key")
+	for i := 0; i < sink.LogRecordCount() && i < 1; i++ {
+		tid, _ := sink.AllLogs()[0].ResourceLogs().At(0).Resource().Attributes().Get("microsoft.tenant.id")
+		assert.Equal(t, good.ID(), tid.Str(), "only the good tenant's rows")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/confmap/xconfmap"
 
@@ -99,4 +100,24 @@ func TestTenantsFileEntriesAreCheckedWithTheConfig(t *testing.T) {
 		assert.Contains(t, err.Error(), bad.want)
 		assert.Contains(t, err.Error(), "tenants_file")
 	}
+}
+
+func TestAnEntrysOwnCredentialIsItsOnlyOne(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.ClientID = "00000000-0000-0000-0000-0000000000aa"
+	cfg.WorkloadIdentity = configoptional.Some(WorkloadIdentityConfig{})
+	cfg.Tenants = []TenantConfig{
+		{TenantID: "a.onmicrosoft.com"},
+		{TenantID: "b.onmicrosoft.com", ClientID: "00000000-0000-0000-0000-0000000000bb", ClientSecret: "b-own-secret"},
+	}
+	require.NoError(t, xconfmap.Validate(cfg))
+	assert.True(t, cfg.forTenant(cfg.Tenants[0]).WorkloadIdentity.HasValue(), "the provider's federated credential")
+	own := cfg.forTenant(cfg.Tenants[1])
+	assert.False(t, own.WorkloadIdentity.HasValue(), "the entry's secret, not the top-level federated token")
+	assert.EqualValues(t, "b-own-secret", own.ClientSecret)
+
+	cfg.ClientSecret = "x"
+	err := xconfmap.Validate(cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "client_secret and workload_identity are set together")
 }

@@ -32,6 +32,7 @@ type Scheduler struct {
 
 	mu      sync.Mutex
 	tenants map[string]*loop
+	stopped bool // Stop was called: Add refuses
 	wg      sync.WaitGroup
 }
 
@@ -53,12 +54,12 @@ func New(interval time.Duration, slots *Slots, clock Clock, onPoll func(Outcome)
 	return &Scheduler{interval: interval, slots: slots, clock: clock, onPoll: onPoll, tenants: map[string]*loop{}}
 }
 
-// Add starts polling a tenant; adding a tenant that runs already does
-// nothing and returns false.
+// Add starts polling a tenant; adding a tenant that runs already, or
+// adding after Stop, does nothing and returns false.
 func (s *Scheduler) Add(id string, poll Poll) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.tenants[id]; ok {
+	if _, ok := s.tenants[id]; ok || s.stopped {
 		return false
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -101,6 +102,7 @@ func (s *Scheduler) Tenants() []string {
 // Stop removes every tenant and waits for their polls to return.
 func (s *Scheduler) Stop() {
 	s.mu.Lock()
+	s.stopped = true
 	for id, l := range s.tenants {
 		l.cancel()
 		delete(s.tenants, id)

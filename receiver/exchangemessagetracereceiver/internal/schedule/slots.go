@@ -53,7 +53,7 @@ type heldKey struct{}
 // cancelled poll does anyway.
 func Idle(ctx context.Context, wait func() error) error {
 	h, _ := ctx.Value(heldKey{}).(*held)
-	if h == nil {
+	if h == nil || h.slots == nil {
 		return wait()
 	}
 	h.slots.release()
