@@ -42,8 +42,8 @@ func checkpointPrefix(cfg *Config) string { return checkpoint.Prefix(cfg.API.Str
 // the prefix holds the id in lower case (GUIDs and domains are
 // case-insensitive), so that an edit of an entry's case is not a new tenant
 // with a fresh cursor and its rows again; a checkpoint written under the id
-// as written (the same tenant collected with tenant_id before) is used when
-// the lower-case one does not exist yet.
+// as written (the same tenant collected with tenant_id before) is moved
+// there when the lower-case one does not exist yet.
 func openCheckpoint(ctx context.Context, client storage.Client, cfg *Config, multiTenant bool, logger *zap.Logger) (*checkpoint.Store, error) {
 	asWritten := checkpointPrefix(cfg)
 	lower := checkpoint.Prefix(cfg.API.String(), tenantKey(cfg.TenantID))
@@ -58,7 +58,10 @@ func openCheckpoint(ctx context.Context, client storage.Client, cfg *Config, mul
 	if err != nil || neverRan(old) {
 		return store, err
 	}
-	logger.Info("using the checkpoint stored under the tenant id as written", zap.String("prefix", asWritten))
+	if err := old.MoveTo(ctx, lower); err != nil {
+		return nil, err
+	}
+	logger.Info("moved the tenant's checkpoint to the lower-case tenant id", zap.String("from", asWritten), zap.String("to", lower))
 	return old, nil
 }
 

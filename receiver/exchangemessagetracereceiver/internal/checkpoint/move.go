@@ -1,0 +1,41 @@
+package checkpoint
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+)
+
+// MoveTo keeps the checkpoint under prefix from now on: its state and
+// emitted-row keys are written there in one batch, and only then deleted
+// from the old prefix. A crash between the two leaves the old copy behind,
+// unread: Open of the new prefix finds the new one.
+func (s *Store) MoveTo(ctx context.Context, prefix string) error {
+	if prefix == s.prefix {
+		return nil
+	}
+	moved := &Store{client: s.client, prefix: prefix}
+	var sets, deletes []*storage.Operation
+	for bucket, n := range s.State.Chunks {
+		for i := range n {
+			chunk, err := s.client.Get(ctx, s.chunkKey(bucket, i))
+			if err != nil {
+				return fmt.Errorf("moving the checkpoint: reading emitted-row keys: %w", err)
+			}
+			sets = append(sets, storage.SetOperation(moved.chunkKey(bucket, i), chunk))
+			deletes = append(deletes, storage.DeleteOperation(s.chunkKey(bucket, i)))
+		}
+	}
+	deletes = append(deletes, storage.DeleteOperation(s.stateKey()))
+	old := s.prefix
+	s.prefix = prefix
+	if err := s.write(ctx, sets); err != nil {
+		s.prefix = old
+		return fmt.Errorf("moving the checkpoint to %q: %w", prefix, err)
+	}
+	if err := s.client.Batch(ctx, deletes...); err != nil {
+		s.logger.Warn("the checkpoint moved; its old copy could not be deleted and stays unread")
+	}
+	return nil
+}
