@@ -227,3 +227,11 @@ func (p *poller) recordLag(ctx context.Context, liveEnd time.Time) {
 	p.telemetry.ReceiverExchangeMessageTraceCursorLag.Record(ctx, p.now().Sub(at).Seconds(), metric.WithAttributes(p.tenantAttr))
 	p.telemetry.ReceiverExchangeMessageTraceBacklog.Record(ctx, max(liveEnd.Sub(at), 0).Seconds(), metric.WithAttributes(p.tenantAttr))
 }
+
+// idle gives back what only a poll in progress needs (page scratch of the
+// key store, the mapper's string block), so an idle tenant costs its state
+// and little else.
+func (p *poller) idle() {
+	p.store.Keys.Idle()
+	p.pages.Mapper.Idle()
+}

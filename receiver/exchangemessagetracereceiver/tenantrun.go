@@ -124,5 +124,6 @@ func (t *tenantRun) poll(ctx context.Context) error {
 		// and must outlive a restart too.
 		p.save(p.deliveryCtx)
 	}
+	p.idle()
 	return err
 }

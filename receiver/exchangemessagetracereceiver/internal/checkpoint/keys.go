@@ -206,3 +206,13 @@ func (k *Keys) Len() int {
 	}
 	return n
 }
+
+// Idle drops the scratch of the last page (its undo log and encoded
+// entries, as large as the largest page seen): between polls nothing uses
+// them, and a receiver of many tenants would otherwise keep one page's
+// worth for each. The key set itself stays.
+func (k *Keys) Idle() {
+	if !k.txn.open {
+		k.txn = Txn{}
+	}
+}

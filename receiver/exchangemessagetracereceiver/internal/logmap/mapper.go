@@ -96,3 +96,8 @@ func (m *Mapper) writeFields(w fieldWriter, row *msgtrace.Row, api msgtrace.API,
 		writeGraphFields(w, row, api, st)
 	}
 }
+
+// Idle drops the mapper's string block between polls: the records built
+// from it belong to the pipeline now, and a receiver of many tenants would
+// otherwise keep a block for each idle tenant.
+func (m *Mapper) Idle() { m.bodies = strarena.Arena{} }
