@@ -23,11 +23,19 @@ import (
 // connection pools. With an `auth` extension the API client signs requests
 // itself; otherwise each tenant wraps the transport with its token source.
 func (r *messageTraceReceiver) buildHTTPClients(ctx context.Context, host component.Host) (api, tokenHTTP *http.Client, err error) {
-	api, err = r.cfg.ClientConfig.ToClient(ctx, host.GetExtensions(), r.settings.TelemetrySettings)
+	apiCfg := r.cfg.ClientConfig
+	if r.cfg.multiTenant() && apiCfg.MaxIdleConnsPerHost == 0 {
+		// Up to max_concurrent_tenants polls talk to the same two hosts
+		// (login and Graph); Go keeps 2 idle connections per host unless
+		// told, and every poll beyond them would pay a new TLS handshake.
+		apiCfg.MaxIdleConnsPerHost = r.cfg.MaxConcurrentTenants
+		apiCfg.MaxIdleConns = max(apiCfg.MaxIdleConns, 2*r.cfg.MaxConcurrentTenants)
+	}
+	api, err = apiCfg.ToClient(ctx, host.GetExtensions(), r.settings.TelemetrySettings)
 	if err != nil {
 		return nil, nil, fmt.Errorf("building the HTTP client: %w", err)
 	}
-	tokenCfg := r.cfg.ClientConfig
+	tokenCfg := apiCfg
 	tokenCfg.Headers = nil
 	tokenCfg.Auth = configoptional.None[configauth.Config]()
 	tokenHTTP, err = tokenCfg.ToClient(ctx, host.GetExtensions(), r.settings.TelemetrySettings)
