@@ -58,6 +58,7 @@ func main() {
 	flag.DurationVar(&t.delay, "tenants-delay", 30*time.Second, "tenants section: delay of the comparison")
 	flag.DurationVar(&t.lookback, "tenants-lookback", 24*time.Hour, "tenants section: backfill (initial_lookback) of the comparison")
 	flag.DurationVar(&t.bigLookback, "tenants-big-lookback", 15*time.Minute, "tenants section: backfill of the big run")
+	flag.Float64Var(&t.fixedRows, "tenants-fixed-rows", 0, "tenants section: every tenant of the comparison this many rows a day (0: lognormal 100..1,000,000, median 1,000)")
 	flag.IntVar(&t.maxConcurrent, "tenants-max-concurrent", 0, "tenants section: max_concurrent_tenants (0: the default)")
 	flag.DurationVar(&t.gapSampleEvery, "tenants-gap-every", time.Minute, "tenants section: how often the big run reads the poll gaps")
 	flag.DurationVar(&t.steadyRSSSample, "tenants-rss-every", 30*time.Second, "tenants section: how often steady state samples RSS")

@@ -60,6 +60,10 @@ type tenantsRun struct {
 	CPUTop            string  `json:"cpu_top,omitempty"`
 }
 
+// backfillMargin is how much of the oldest part of the lookback the
+// backfill check leaves out (see tenantsCompare).
+const backfillMargin = 5 * time.Minute
+
 // tenantsGroup is a set of simulated tenants one collector collects.
 type tenantsGroup struct {
 	run     *tenantsRun
@@ -81,6 +85,7 @@ type tenantsOptions struct {
 	separateBudget  int
 	bigLookback     time.Duration
 	maxConcurrent   int
+	fixedRows       float64
 	gapSampleEvery  time.Duration
 	profileSeconds  int
 	steadyRSSSample time.Duration
@@ -109,7 +114,11 @@ func tenants(o options, to tenantsOptions, rep *report) error {
 func tenantsCompare(o options, to tenantsOptions, dir string, rep *report) error {
 	start := time.Now().UTC()
 	model := simulator.ModelConfig{From: start.Add(-to.lookback - time.Hour), DelayedFraction: -1, ChangingFraction: -1}
-	sizes, err := simulator.GenerateTenants(to.n, simulator.Spread{}, o.seed, model)
+	spread := simulator.Spread{} // lognormal, 100..1,000,000 rows a day, median 1,000
+	if to.fixedRows > 0 {
+		spread = simulator.Spread{Kind: "fixed", Max: to.fixedRows}
+	}
+	sizes, err := simulator.GenerateTenants(to.n, spread, o.seed, model)
 	if err != nil {
 		return err
 	}
@@ -131,10 +140,14 @@ func tenantsCompare(o options, to tenantsOptions, dir string, rep *report) error
 	}
 	defer sink.close()
 	all := sim.Tenants()[1:]
+	sizeNote := "lognormal sizes"
+	if to.fixedRows > 0 {
+		sizeNote = fmt.Sprintf("%.0f rows/day each", to.fixedRows)
+	}
 	groups := []*tenantsGroup{
-		{run: &tenantsRun{Name: fmt.Sprintf("%d tenants, tenants_file", to.n), Tenants: to.n}, tenants: all[:to.n]},
-		{run: &tenantsRun{Name: fmt.Sprintf("%d separate receivers", to.n), Tenants: to.n, Separate: true}, tenants: all[to.n : 2*to.n]},
-		{run: &tenantsRun{Name: fmt.Sprintf("%d tenants, tenants_file", to.small), Tenants: to.small}, tenants: all[2*to.n:]},
+		{run: &tenantsRun{Name: fmt.Sprintf("%d tenants, tenants_file (%s)", to.n, sizeNote), Tenants: to.n}, tenants: all[:to.n]},
+		{run: &tenantsRun{Name: fmt.Sprintf("%d separate receivers (%s)", to.n, sizeNote), Tenants: to.n, Separate: true}, tenants: all[to.n : 2*to.n]},
+		{run: &tenantsRun{Name: fmt.Sprintf("%d tenants, tenants_file (%s)", to.small, sizeNote), Tenants: to.small}, tenants: all[2*to.n:]},
 	}
 	var total float64
 	for _, c := range cfgs {
@@ -153,11 +166,12 @@ func tenantsCompare(o options, to tenantsOptions, dir string, rep *report) error
 	want := map[string]int64{}
 	for _, g := range groups {
 		for _, t := range g.tenants {
-			// Up to now - delay, what the first poll reads; the collector's
-			// lookback starts a moment after start: a
-			// minute's margin (the counts include live rows, so this is
-			// the backfill to within a minute).
-			n := int64(t.TruthCount(start.Add(-to.lookback+time.Minute), start.Add(-to.delay)))
+			// Up to now - delay, what the first poll reads. A tenant's
+			// initial_lookback counts from its own first poll, which
+			// waits for a slot (max_concurrent_tenants): up to minutes
+			// after the start. Hence a margin of backfillMargin (the
+			// counts include live rows: this is the backfill to within it).
+			n := int64(t.TruthCount(start.Add(-to.lookback+backfillMargin), start.Add(-to.delay)))
 			want[strings.ToLower(t.ID())] = n
 			g.run.BackfillRows += n
 		}
