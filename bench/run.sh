@@ -11,7 +11,10 @@
 # (go test -count, default 6), BENCH_SECTIONS (harness sections, default
 # throughput,memory,pacing,profile), BENCH_MEM_DAYS (default 1,10,30),
 # BENCH_MEM_RUNS (default 3), BENCH_INPROC=0 skips the in-process part,
-# BENCH_OTELCOL (the collector to measure, default bin/otelcol-messagetrace).
+# BENCH_OTELCOL (the collector to measure, default bin/otelcol-messagetrace),
+# BENCH_TENANTS_ARGS (flags of the tenants section, e.g. "-tenants-big 2000";
+# harness -help lists them). The tenants section runs in real time (about
+# 35 minutes): `make bench-tenants` runs it alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOPROXY="${GOPROXY:-https://proxy.golang.org}"
@@ -20,7 +23,7 @@ export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 OUT=bench/out
 RUNS="${BENCH_RUNS:-3}"
 COUNT="${BENCH_COUNT:-6}"
-SECTIONS="${BENCH_SECTIONS:-throughput,memory,pacing,profile}"
+SECTIONS="${BENCH_SECTIONS:-throughput,memory,pacing,profile,tenants}"
 MEM_DAYS="${BENCH_MEM_DAYS:-1,10,30}"
 MEM_RUNS="${BENCH_MEM_RUNS:-3}"
 RECV=./receiver/exchangemessagetracereceiver/internal
@@ -59,7 +62,7 @@ fi
 
 echo "== whole binary (runs $RUNS, sections $SECTIONS)"
 "$OUT/bin/harness" -bin "$OUT/bin/otelcol-messagetrace" -out "$OUT" -runs "$RUNS" \
-  -sections "$SECTIONS" -mem-days "$MEM_DAYS" -mem-runs "$MEM_RUNS" 2> >(tee "$OUT/harness.log" >&2)
+  -sections "$SECTIONS" -mem-days "$MEM_DAYS" -mem-runs "$MEM_RUNS" ${BENCH_TENANTS_ARGS:-} 2> >(tee "$OUT/harness.log" >&2)
 
 if [ "${BENCH_INPROC:-1}" != 0 ]; then
   echo

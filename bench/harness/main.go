@@ -30,6 +30,7 @@ type options struct {
 	pacingRows float64
 	only       string
 	maxWindow  time.Duration
+	tenants    tenantsOptions
 }
 
 func main() {
@@ -41,12 +42,33 @@ func main() {
 	flag.IntVar(&o.memRuns, "mem-runs", 3, "runs of each memory scenario")
 	flag.Float64Var(&o.rowsPerDay, "rows-per-day", 1e6, "tenant rows per day")
 	flag.StringVar(&memDays, "mem-days", "1,10,30", "backfill lengths (days) of the memory section")
-	flag.StringVar(&sections, "sections", "throughput,memory,pacing,profile", "sections to run")
+	flag.StringVar(&sections, "sections", "throughput,memory,pacing,profile", "sections to run (and tenants)")
 	flag.Uint64Var(&o.seed, "seed", 7, "simulator seed")
 	flag.DurationVar(&o.maxWindow, "max-window", 24*time.Hour, "receiver max_window (the default config's)")
 	flag.StringVar(&o.only, "only", "", "run only the throughput pipelines whose name contains one of these (comma-separated)")
 	flag.Float64Var(&o.pacingRows, "pacing-rows-per-day", 45000, "rows per day of the 10-day pacing run (about 90 requests)")
+	var tenantParts string
+	t := &o.tenants
+	flag.IntVar(&t.n, "tenants-n", 1000, "tenants section: tenants of the tenants_file collector and of the separate receivers")
+	flag.IntVar(&t.small, "tenants-small", 100, "tenants section: tenants of the smaller tenants_file collector (memory slope)")
+	flag.IntVar(&t.big, "tenants-big", 10000, "tenants section: tenants of the run at the default poll interval")
+	flag.DurationVar(&t.steady, "tenants-steady", 10*time.Minute, "tenants section: steady state after the backfill")
+	flag.DurationVar(&t.bigRun, "tenants-big-run", 13*time.Minute, "tenants section: length of the big run (two poll intervals after the start burst)")
+	flag.DurationVar(&t.poll, "tenants-poll", 30*time.Second, "tenants section: poll_interval of the comparison")
+	flag.DurationVar(&t.delay, "tenants-delay", 30*time.Second, "tenants section: delay of the comparison")
+	flag.DurationVar(&t.lookback, "tenants-lookback", 24*time.Hour, "tenants section: backfill (initial_lookback) of the comparison")
+	flag.DurationVar(&t.bigLookback, "tenants-big-lookback", 15*time.Minute, "tenants section: backfill of the big run")
+	flag.Float64Var(&t.fixedRows, "tenants-fixed-rows", 0, "tenants section: every tenant of the comparison this many rows a day (0: lognormal 100..1,000,000, median 1,000)")
+	flag.IntVar(&t.maxConcurrent, "tenants-max-concurrent", 0, "tenants section: max_concurrent_tenants (0: the default)")
+	flag.DurationVar(&t.gapSampleEvery, "tenants-gap-every", time.Minute, "tenants section: how often the big run reads the poll gaps")
+	flag.DurationVar(&t.steadyRSSSample, "tenants-rss-every", 30*time.Second, "tenants section: how often steady state samples RSS")
+	flag.IntVar(&t.profileSeconds, "tenants-profile-seconds", 30, "tenants section: CPU profile length at the end of steady state")
+	flag.StringVar(&tenantParts, "tenants-parts", "compare,big", "tenants section: compare (n vs small vs separate receivers), big")
 	flag.Parse()
+	t.parts = map[string]bool{}
+	for _, s := range strings.Split(tenantParts, ",") {
+		t.parts[strings.TrimSpace(s)] = true
+	}
 	maxWindow = o.maxWindow
 	o.sections = map[string]bool{}
 	for _, s := range strings.Split(sections, ",") {
@@ -74,6 +96,9 @@ func main() {
 	}
 	if o.sections["profile"] {
 		check(profile(o, report))
+	}
+	if o.sections["tenants"] {
+		check(tenants(o, o.tenants, report))
 	}
 	summary := report.markdown(o)
 	fmt.Print(summary)
@@ -237,12 +262,13 @@ func profile(o options, rep *report) error {
 // report holds every run; the summary shows medians.
 type report struct {
 	started    time.Time
-	TruthRows  int64       `json:"truth_rows"`
-	TruthBytes int64       `json:"truth_bytes"`
-	Throughput []runResult `json:"throughput"`
-	Memory     []runResult `json:"memory"`
-	Pacing     *runResult  `json:"pacing,omitempty"`
-	Profiles   []string    `json:"profiles,omitempty"`
+	TruthRows  int64        `json:"truth_rows"`
+	TruthBytes int64        `json:"truth_bytes"`
+	Throughput []runResult  `json:"throughput"`
+	Memory     []runResult  `json:"memory"`
+	Pacing     *runResult   `json:"pacing,omitempty"`
+	Profiles   []string     `json:"profiles,omitempty"`
+	Tenants    []tenantsRun `json:"tenants,omitempty"`
 }
 
 func median(xs []float64) float64 {
@@ -348,6 +374,9 @@ func (r *report) markdown(o options) string {
 		fmt.Fprintf(&b, "\n## Pacing under the real quota (simulator: 100 per rolling 5 min; receiver: max_requests_per_5m 80)\n\n")
 		fmt.Fprintf(&b, "%d rows, %d requests, %.0f s to backfill (expected from the budget: floor((n-1)/80)×300 s = %.0f s), peak %d requests in a rolling 5 min, %d throttled.\n",
 			p.Rows, p.Requests, p.WallSeconds, math.Floor(float64(p.Requests-1)/80)*300, p.MaxInWindow, p.Throttled)
+	}
+	if len(r.Tenants) > 0 {
+		b.WriteString(tenantsMarkdown(r.Tenants))
 	}
 	for _, f := range r.Profiles {
 		fmt.Fprintf(&b, "\nprofile: %s\n", f)

@@ -27,7 +27,11 @@ type sinkClock struct {
 	done, stopped chan struct{}
 }
 
-func startSinkClock(s *sim) *sinkClock {
+func startSinkClock(s *sim) *sinkClock { return startSinkClockEvery(s, 50*time.Millisecond) }
+
+// startSinkClockEvery polls every period: a coarser clock for a source
+// holding many lines (each look fetches them all).
+func startSinkClockEvery(s *sim, period time.Duration) *sinkClock {
 	c := &sinkClock{admin: s.ep.SumoAdmin, http: &http.Client{Timeout: 5 * time.Second},
 		done: make(chan struct{}), stopped: make(chan struct{})}
 	go func() {
@@ -47,7 +51,7 @@ func startSinkClock(s *sim) *sinkClock {
 			select {
 			case <-c.done:
 				return
-			case <-time.After(50 * time.Millisecond):
+			case <-time.After(period):
 			}
 		}
 	}()
