@@ -140,7 +140,10 @@ func (h *tenantHealth) status() error {
 		}
 		parts = append(parts, fmt.Sprintf("%d of %d tenants failing: %s%s", n, max(h.total, n), strings.Join(named, "; "), more))
 	}
-	return errors.New(strings.Join(parts, "; "))
+	// The collector keeps the first error's text until the component is OK
+	// again (see tenantHealth): say so, so that a stale list is not read as
+	// the current one.
+	return errors.New(strings.Join(parts, "; ") + " (as of the first failure: this status keeps its text until every tenant is healthy; the log names each failing tenant on every poll)")
 }
 
 // isOperatorError tells failures that need the operator (credentials,
