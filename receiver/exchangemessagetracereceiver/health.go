@@ -44,17 +44,20 @@ func newTenantHealth(host component.Host, logger *zap.Logger, multiTenant bool) 
 
 // report records the outcome of one tenant's poll.
 func (h *tenantHealth) report(tenant string, err error) {
-	logger := h.logger
+	// A field, not logger.With: this runs on every poll of every tenant,
+	// and With copies the logger's core each time.
+	var fields []zap.Field
 	if h.multiTenant {
-		logger = logger.With(zap.String("tenant", tenant))
+		fields = []zap.Field{zap.String("tenant", tenant)}
 	}
+	logger := h.logger
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	_, wasFailing := h.failing[tenant]
 	if err == nil {
 		delete(h.failing, tenant)
 		if wasFailing {
-			logger.Info("message trace collection recovered")
+			logger.Info("message trace collection recovered", fields...)
 		}
 		if wasFailing || !h.reported {
 			h.publish()
@@ -62,9 +65,9 @@ func (h *tenantHealth) report(tenant string, err error) {
 		return
 	}
 	if isOperatorError(err) {
-		logger.Error("message trace collection needs attention; retrying every poll_interval", zap.Error(err))
+		logger.Error("message trace collection needs attention; retrying every poll_interval", append(fields, zap.Error(err))...)
 	} else {
-		logger.Warn("message trace poll failed; the cursor did not move and the next poll resumes where it stopped", zap.Error(err))
+		logger.Warn("message trace poll failed; the cursor did not move and the next poll resumes where it stopped", append(fields, zap.Error(err))...)
 	}
 	h.failing[tenant] = err
 	h.publish()

@@ -129,8 +129,10 @@ func (l *Loop) Run(ctx context.Context, first string, firstIsLink bool, dec Page
 // not fix. release returns the body buffer to its pool: call it once the
 // page's rows (whose Raw aliases the buffer) are no longer used.
 func (l *Loop) Fetch(ctx context.Context, u string, isLink bool, dec PageDecoder) (*msgtrace.Page, func(), error) {
-	log := l.cfg.Logger.With(zap.String("request", ShortURL(u)))
-	retry := retries{cfg: &l.cfg, log: log}
+	// A field, not Logger.With: With copies the logger per request, and
+	// most requests log nothing above debug.
+	request := zap.String("request", ShortURL(u))
+	retry := retries{cfg: &l.cfg, log: l.cfg.Logger, request: request}
 	for {
 		waited, err := l.cfg.Budget.Wait(ctx)
 		if err != nil {
@@ -142,7 +144,7 @@ func (l *Loop) Fetch(ctx context.Context, u string, isLink bool, dec PageDecoder
 			return nil, nil, stopped(err, retry.last)
 		}
 		if res.fail == nil {
-			l.observePage(log, res.page, waited, retry.attempts)
+			l.observePage(request, res.page, waited, retry.attempts)
 			buf := res.buf
 			return res.page, func() { putBuffer(buf) }, nil
 		}
@@ -160,12 +162,12 @@ func (l *Loop) Fetch(ctx context.Context, u string, isLink bool, dec PageDecoder
 // observePage counts a request that returned a page. Its malformed rows
 // are only counted here, as the request's outcome: the receiver logs them
 // and counts the rows, once per page.
-func (l *Loop) observePage(log *zap.Logger, page *msgtrace.Page, waited time.Duration, attempts int) {
+func (l *Loop) observePage(request zap.Field, page *msgtrace.Page, waited time.Duration, attempts int) {
 	outcome := OutcomeOK
 	if page.Malformed > 0 {
 		outcome = OutcomeMalformed
 	}
 	l.cfg.Observe(outcome, waited)
-	log.Debug("Fetched page", zap.Int("rows", len(page.Rows)), zap.Int("attempts", attempts),
+	l.cfg.Logger.Debug("Fetched page", request, zap.Int("rows", len(page.Rows)), zap.Int("attempts", attempts),
 		zap.Bool("more", page.NextLink != ""))
 }

@@ -18,6 +18,7 @@ import (
 type retries struct {
 	cfg         *Config
 	log         *zap.Logger
+	request     zap.Field // the URL, on every line
 	attempts    int
 	authRetried bool
 	// bo and firstFail start at the first transient failure.
@@ -37,13 +38,13 @@ func (r *retries) after(fail *msgtrace.APIError, fromTransport bool) (time.Durat
 		// A 429 is not a failure of the range: the whole tenant waits
 		// for Retry-After, in full, and the same request goes again.
 		r.cfg.Budget.Pause(fail.RetryAfter)
-		r.log.Warn("Throttled by Microsoft; pausing every request of this tenant",
+		r.log.Warn("Throttled by Microsoft; pausing every request of this tenant", r.request,
 			zap.Duration("retry_after", fail.RetryAfter), zap.String("error", fail.Error()))
 		return 0, nil
 	case fail.Kind == msgtrace.KindAuth && fail.StatusCode == http.StatusUnauthorized && !r.authRetried:
 		// The token may have expired between issue and use: one retry.
 		r.authRetried = true
-		r.log.Warn("Access token refused; retrying once", zap.String("error", fail.Error()))
+		r.log.Warn("Access token refused; retrying once", r.request, zap.String("error", fail.Error()))
 		return 0, nil
 	case fail.Kind == msgtrace.KindTransient || (fail.Kind == msgtrace.KindThrottled && fromTransport):
 		return r.backOff(fail)
@@ -69,7 +70,7 @@ func (r *retries) backOff(fail *msgtrace.APIError) (time.Duration, error) {
 	if wait == backoff.Stop || (r.cfg.Retry.MaxElapsedTime > 0 && time.Since(r.firstFail)+wait > r.cfg.Retry.MaxElapsedTime) {
 		return 0, gaveUp(fail, r.attempts, time.Since(r.firstFail))
 	}
-	r.log.Warn("Request failed; retrying", zap.String("kind", fail.Kind.String()),
+	r.log.Warn("Request failed; retrying", r.request, zap.String("kind", fail.Kind.String()),
 		zap.Int("status", fail.StatusCode), zap.Duration("backoff", wait), zap.Int("attempt", r.attempts),
 		zap.String("error", fail.Error()))
 	return wait, nil

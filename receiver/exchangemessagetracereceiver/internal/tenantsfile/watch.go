@@ -3,6 +3,7 @@ package tenantsfile
 import (
 	"bytes"
 	"context"
+	"os"
 	"time"
 )
 
@@ -28,6 +29,13 @@ func Watch(ctx context.Context, path string, interval time.Duration, applied []b
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		// Parse only what changed: with a thousand tenants the YAML is the
+		// costly part of a check, and the file rarely changes.
+		data, readErr := os.ReadFile(path)
+		if readErr == nil && appliedErr == "" && bytes.Equal(data, applied) {
+			seen, seenErr = nil, ""
+			continue
 		}
 		entries, data, err := Read(path)
 		errText := ""
