@@ -82,7 +82,6 @@ type tenantsOptions struct {
 	poll, delay     time.Duration
 	lookback        time.Duration
 	parts           map[string]bool
-	separateBudget  int
 	bigLookback     time.Duration
 	maxConcurrent   int
 	fixedRows       float64
