@@ -37,5 +37,15 @@ func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	r := req.Clone(req.Context())
 	r.Header.Set("Authorization", "Bearer "+token)
-	return t.base.RoundTrip(r)
+	resp, err := t.base.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		if inv, ok := t.ts.(invalidator); ok {
+			inv.Invalidate()
+		}
+	}
+	return resp, err
 }
+
+// invalidator is a token source that keeps a token and can be told the
+// API refused it.
+type invalidator interface{ Invalidate() }
