@@ -370,13 +370,19 @@ func fetchProfile(port, seconds int, path string) error {
 }
 
 // vmHWM is the peak resident set of pid in KiB (/proc/<pid>/status).
-func vmHWM(pid int) int64 {
+func vmHWM(pid int) int64 { return procStatusKiB(pid, "VmHWM:") }
+
+// vmRSS is the resident set of pid in KiB now.
+func vmRSS(pid int) int64 { return procStatusKiB(pid, "VmRSS:") }
+
+// procStatusKiB reads one "Name:   123 kB" line of /proc/<pid>/status.
+func procStatusKiB(pid int, field string) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb
 		}
