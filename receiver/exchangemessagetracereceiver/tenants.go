@@ -134,21 +134,22 @@ func (c *Config) tenantList() ([]TenantConfig, []byte, error) {
 		return []TenantConfig{{TenantID: c.TenantID}}, nil, nil
 	}
 	if c.TenantsFile == "" {
-		return c.withFileEntries(nil)
+		list, err := c.withFileEntries(nil)
+		return list, nil, err
 	}
 	entries, data, err := tenantsfile.Read(c.TenantsFile)
 	if err != nil {
 		// tenantsfile names the file (and the line) itself.
 		return nil, data, fmt.Errorf("tenants_file: %w", err)
 	}
-	list, _, err := c.withFileEntries(entries)
+	list, err := c.withFileEntries(entries)
 	return list, data, err
 }
 
 // withFileEntries is the config's tenants followed by the file's entries,
 // validated together so that a tenant in both is a duplicate. The watcher
 // calls it with the entries it read, never reading the file again.
-func (c *Config) withFileEntries(entries []tenantsfile.Entry) ([]TenantConfig, []byte, error) {
+func (c *Config) withFileEntries(entries []tenantsfile.Entry) ([]TenantConfig, error) {
 	list := append([]TenantConfig(nil), c.Tenants...)
 	at := make([]where, len(list))
 	for i := range list {
@@ -156,10 +157,10 @@ func (c *Config) withFileEntries(entries []tenantsfile.Entry) ([]TenantConfig, [
 	}
 	fromFile, fileAt, err := decodeTenantEntries(c.TenantsFile, entries)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	list, at = append(list, fromFile...), append(at, fileAt...)
-	return list, nil, c.checkTenants(list, at)
+	return list, c.checkTenants(list, at)
 }
 
 // validateMultiTenant checks what goes with a tenants list: the entries of

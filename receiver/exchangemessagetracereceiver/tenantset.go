@@ -152,7 +152,7 @@ func (s *tenantSet) reload(ctx context.Context, entries []tenantsfile.Entry, err
 	logger := s.r.settings.Logger
 	var list []TenantConfig
 	if err == nil {
-		list, _, err = s.r.cfg.withFileEntries(entries)
+		list, err = s.r.cfg.withFileEntries(entries)
 	}
 	if err != nil {
 		logger.Error("tenants_file not applied: the previous tenant list keeps running", zap.Error(err))
