@@ -150,11 +150,7 @@ func (c *Config) tenantList() ([]TenantConfig, []byte, error) {
 // validated together so that a tenant in both is a duplicate. The watcher
 // calls it with the entries it read, never reading the file again.
 func (c *Config) withFileEntries(entries []tenantsfile.Entry) ([]TenantConfig, error) {
-	list := append([]TenantConfig(nil), c.Tenants...)
-	at := make([]where, len(list))
-	for i := range list {
-		at[i] = where{index: i}
-	}
+	list, at := c.configEntries()
 	fromFile, fileAt, err := decodeTenantEntries(c.TenantsFile, entries)
 	if err != nil {
 		return nil, err
@@ -189,12 +185,19 @@ func (c *Config) validateMultiTenant() []error {
 	if c.MaxConcurrentTenants < 1 {
 		errs = append(errs, fmt.Errorf("max_concurrent_tenants: %d must be at least 1 (default %d)", c.MaxConcurrentTenants, defaultMaxConcurrentTenants))
 	}
-	list, at := c.Tenants, make([]where, len(c.Tenants))
-	for i := range at {
-		at[i] = where{index: i}
-	}
-	if err := c.checkTenants(list, at); err != nil {
+	if err := c.checkTenants(c.configEntries()); err != nil {
 		errs = append(errs, err)
 	}
 	return errs
+}
+
+// configEntries is a copy of the config's own tenants list, with where each
+// entry stands.
+func (c *Config) configEntries() ([]TenantConfig, []where) {
+	list := append([]TenantConfig(nil), c.Tenants...)
+	at := make([]where, len(list))
+	for i := range list {
+		at[i] = where{index: i}
+	}
+	return list, at
 }
