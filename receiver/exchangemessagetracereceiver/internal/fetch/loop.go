@@ -52,7 +52,7 @@ type Config struct {
 	// Base is the API's base URL: links to other hosts are never followed.
 	Base     *url.URL
 	Client   *http.Client
-	Budget   *throttle.Budget
+	Budget   Budget
 	Retry    configretry.BackOffConfig
 	Logger   *zap.Logger
 	Observe  func(outcome string, throttleWait time.Duration)
@@ -61,6 +61,17 @@ type Config struct {
 	MaxBodyBytes int64
 	// Header is sent with every request, besides Accept.
 	Header http.Header
+}
+
+// Budget admits requests: the tenant's whole budget (*throttle.Budget) for
+// the list calls, or a share of it (*throttle.Share) for detail lookups,
+// which gives up at once rather than wait.
+type Budget interface {
+	// Wait blocks until a request may be sent (or fails: the share is
+	// spent, the context ended) and returns how long it waited.
+	Wait(ctx context.Context) (time.Duration, error)
+	// Pause holds every request of the tenant for d (a 429's Retry-After).
+	Pause(d time.Duration)
 }
 
 // Loop sends the requests of range queries: budget, retries, paging.

@@ -13,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/throttle"
 )
 
 // ClientConfig configures a client of either API (graph.New, reporting.New).
@@ -24,7 +23,7 @@ type ClientConfig struct {
 	// Client adds the bearer token. Errors of its RoundTrip that wrap a
 	// *msgtrace.APIError (the token source's) keep their Kind.
 	Client   *http.Client
-	Budget   *throttle.Budget
+	Budget   Budget
 	PageSize int // $top
 	Retry    configretry.BackOffConfig
 	// ClientID is our app's id, named in permission messages.

@@ -61,15 +61,15 @@ func (b *Budget) Wait(ctx context.Context) (time.Duration, error) {
 func (b *Budget) reserve() time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	now := b.now()
+	return b.reserveLocked(b.now())
+}
+
+// reserveLocked is reserve with b.mu held.
+func (b *Budget) reserveLocked(now time.Time) time.Duration {
 	if now.Before(b.pausedUntil) {
 		return b.pausedUntil.Sub(now)
 	}
-	cut := 0
-	for cut < len(b.sent) && !b.sent[cut].After(now.Add(-quotaWindow-arrivalMargin)) {
-		cut++
-	}
-	b.sent = b.sent[cut:]
+	b.sent = dropOlder(b.sent, now)
 	if b.limit > 0 && len(b.sent) >= b.limit {
 		// The oldest send leaves the window just after quotaWindow has passed.
 		return b.sent[0].Add(quotaWindow+arrivalMargin).Sub(now) + time.Millisecond

@@ -1,0 +1,50 @@
+package throttle
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The share never waits, never passes its own limit nor the tenant's, and
+// the list calls keep the rest of the tenant's budget.
+func TestShareKeepsToItsPartAndNeverWaits(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	b := New(5)
+	b.now = clock.now
+	share := b.Share(2)
+	ctx := context.Background()
+
+	for i := range 2 {
+		_, err := share.Wait(ctx)
+		require.NoError(t, err, "lookup %d", i)
+	}
+	_, err := share.Wait(ctx)
+	assert.ErrorIs(t, err, ErrShareSpent, "the share's own limit")
+	assert.Equal(t, 0, share.Available())
+
+	// The list calls still have 5 - 2 = 3.
+	for i := range 3 {
+		assert.Zero(t, b.reserve(), "list call %d", i)
+	}
+	assert.Positive(t, b.reserve(), "the tenant's budget is full")
+
+	// Past the window both have room again; a full tenant budget stops the share.
+	clock.advance(quotaWindow + arrivalMargin + time.Second)
+	assert.Equal(t, 2, share.Available())
+	for range 5 {
+		require.Zero(t, b.reserve())
+	}
+	_, err = share.Wait(ctx)
+	assert.ErrorIs(t, err, ErrShareSpent, "the tenant's budget is full")
+
+	// A 429 met by a lookup pauses the whole tenant.
+	clock.advance(quotaWindow + arrivalMargin + time.Second)
+	share.Pause(time.Minute)
+	assert.Equal(t, time.Minute, b.reserve())
+	_, err = share.Wait(ctx)
+	assert.ErrorIs(t, err, ErrShareSpent, "paused")
+}
