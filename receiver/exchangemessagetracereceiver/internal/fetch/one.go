@@ -1,0 +1,45 @@
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"net/url"
+
+	"go.uber.org/zap"
+)
+
+// DocumentDecoder decodes the 2xx body of a call that answers with one
+// document rather than pages of rows (Graph's detail events). body is a
+// pooled buffer (see bodyPool), valid only during the call: whatever the
+// decoder keeps, it copies. It returns how many of the document's entries
+// it had to skip as malformed; an error means the body is not the document
+// (HTML, truncated) and is retried like any transient fault, described by
+// the error when it is a *msgtrace.APIError and by diagnoseBody otherwise.
+type DocumentDecoder func(body []byte) (malformed int, err error)
+
+// FetchDocument requests u until decode accepts its body or a failure that
+// retrying will not fix, within the same budget, retry policy, error
+// classification and body pool as Fetch.
+func (l *Loop) FetchDocument(ctx context.Context, u string, decode DocumentDecoder) error {
+	request := zap.String("request", ShortURL(u))
+	malformed := 0
+	_, waited, attempts, err := l.send(ctx, u, false, request, func(buf *bytes.Buffer, _ *url.URL) result {
+		defer putBuffer(buf)
+		n, err := decode(buf.Bytes())
+		if err != nil {
+			return failed(l.notTheDocument(buf.Bytes(), err))
+		}
+		malformed = n
+		return result{}
+	})
+	if err != nil {
+		return err
+	}
+	outcome := OutcomeOK
+	if malformed > 0 {
+		outcome = OutcomeMalformed
+	}
+	l.cfg.Observe(outcome, waited)
+	l.cfg.Logger.Debug("Fetched document", request, zap.Int("malformed", malformed), zap.Int("attempts", attempts))
+	return nil
+}
