@@ -52,6 +52,13 @@ func Decode(body []byte) (Response, error) {
 		Error json.RawMessage    `json:"error"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil {
+		// rowdecode's error, so that a body cut short is diagnosed as
+		// truncated, as a page would be.
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			eof := syn.Error() == "unexpected end of JSON input" // encoding/json's only word for it
+			return Response{}, &rowdecode.SyntaxError{Offset: int(syn.Offset), EOF: eof, Msg: syn.Error()}
+		}
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
 			return Response{}, fmt.Errorf("the answer is not a JSON object with a \"value\" array of detail events: %w", err)

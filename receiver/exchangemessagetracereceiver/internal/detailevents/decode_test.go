@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/rowdecode"
 )
 
 func readResponse(t *testing.T, name string) Response {
@@ -93,7 +95,15 @@ func TestDecodeErrors(t *testing.T) {
 		require.Error(t, err, body)
 		assert.Contains(t, err.Error(), want, body)
 	}
-	_, err := Decode([]byte(`{"error":null}`))
+	_, err := Decode([]byte(`{"value":[{"id":"a"`))
+	var syn *rowdecode.SyntaxError
+	require.ErrorAs(t, err, &syn)
+	assert.True(t, syn.EOF, "a body cut short reads as truncated")
+	_, err = Decode([]byte(`{"value":[}`))
+	require.ErrorAs(t, err, &syn)
+	assert.False(t, syn.EOF)
+
+	_, err = Decode([]byte(`{"error":null}`))
 	var nv *NoValueError
 	require.ErrorAs(t, err, &nv)
 	assert.False(t, nv.SawError)

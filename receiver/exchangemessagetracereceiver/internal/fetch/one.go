@@ -43,3 +43,36 @@ func (l *Loop) FetchDocument(ctx context.Context, u string, decode DocumentDecod
 	l.cfg.Logger.Debug("Fetched document", request, zap.Int("malformed", malformed), zap.Int("attempts", attempts))
 	return nil
 }
+
+// DocumentClient requests single documents of one API (Graph's detail
+// events): the RangeClient's configuration, base URL rules, error
+// classification and headers, with a request loop whose 429 ends the
+// request (see Config.ThrottledEnds) because its work comes second.
+type DocumentClient struct {
+	base   *url.URL
+	logger *zap.Logger
+	loop   *Loop
+}
+
+// NewDocumentClient returns a document client of api; cfg.PageSize is not
+// used, api's Path, Query and NewDecoder neither.
+func NewDocumentClient(api API, cfg ClientConfig) (*DocumentClient, error) {
+	cfg, base, err := cfg.resolve(api)
+	if err != nil {
+		return nil, err
+	}
+	lc := cfg.loopConfig(api, base)
+	lc.ThrottledEnds = true
+	return &DocumentClient{base: base, logger: cfg.Logger, loop: NewLoop(lc)}, nil
+}
+
+// Base is the API's base URL, without a trailing slash.
+func (c *DocumentClient) Base() string { return c.base.String() }
+
+// Logger is the configured logger (never nil).
+func (c *DocumentClient) Logger() *zap.Logger { return c.logger }
+
+// Fetch requests u (see Loop.FetchDocument).
+func (c *DocumentClient) Fetch(ctx context.Context, u string, decode DocumentDecoder) error {
+	return c.loop.FetchDocument(ctx, u, decode)
+}
