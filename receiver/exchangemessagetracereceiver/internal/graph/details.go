@@ -77,7 +77,7 @@ func (c *DetailsClient) Fetch(ctx context.Context, traceID, recipient string) ([
 }
 
 // URL is the request of one row's detail events: the recipient goes in an
-// OData string literal, its quotes doubled (o'connor -> 'o''connor'), and
+// OData string literal, its quotes doubled (o'connor -> 'o”connor'), and
 // both values are percent-encoded for the path.
 func (c *DetailsClient) URL(traceID, recipient string) string {
 	return c.endpoint + "/" + escapePathValue(traceID) +
@@ -85,7 +85,7 @@ func (c *DetailsClient) URL(traceID, recipient string) string {
 }
 
 // escapePathValue percent-encodes every byte of s but the unreserved ones,
-// '@' and '\'' (legal in a path, and what an address and its literal are
+// '@' and '\” (legal in a path, and what an address and its literal are
 // made of): '/', '?', '#', '%', spaces, '+' and non-ASCII text can neither
 // cut the path short nor be read differently by the server.
 func escapePathValue(s string) string {
