@@ -77,7 +77,7 @@ func (c *DetailsClient) Fetch(ctx context.Context, traceID, recipient string) ([
 }
 
 // URL is the request of one row's detail events: the recipient goes in an
-// OData string literal, its quotes doubled (o'connor -> 'o”connor'), and
+// OData string literal with each of its quotes doubled, and
 // both values are percent-encoded for the path.
 func (c *DetailsClient) URL(traceID, recipient string) string {
 	return c.endpoint + "/" + escapePathValue(traceID) +
