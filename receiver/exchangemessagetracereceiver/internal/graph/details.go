@@ -85,7 +85,7 @@ func (c *DetailsClient) URL(traceID, recipient string) string {
 }
 
 // escapePathValue percent-encodes every byte of s but the unreserved ones,
-// '@' and '\” (legal in a path, and what an address and its literal are
+// '@' and the quote (legal in a path, and what an address and its literal are
 // made of): '/', '?', '#', '%', spaces, '+' and non-ASCII text can neither
 // cut the path short nor be read differently by the server.
 func escapePathValue(s string) string {
