@@ -50,7 +50,9 @@ func (m *Mapper) Append(records plog.LogRecordSlice, lk Lookup, events []Event, 
 	for i := range events {
 		ev := &events[i]
 		lr := records.AppendEmpty()
-		lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.DateTime))
+		if !ev.DateTime.IsZero() { // Decode requires one; an Event built elsewhere may lack it
+			lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.DateTime))
+		}
 		lr.SetObservedTimestamp(observed)
 		lr.SetEventName(EventName)
 		lr.SetSeverityNumber(severityOf(ev.Event))

@@ -94,4 +94,7 @@ func TestTimestamps(t *testing.T) {
 	assert.Equal(t, at, lr.Timestamp().AsTime())
 	assert.Equal(t, observedAt, lr.ObservedTimestamp())
 	assert.Equal(t, EventName, lr.EventName())
+
+	lr = appendEvents(logmap.Options{}, Lookup{}, Event{Event: "Receive"}).At(0)
+	assert.Zero(t, lr.Timestamp(), "no time rather than year 1")
 }
