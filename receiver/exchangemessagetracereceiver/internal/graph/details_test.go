@@ -24,6 +24,9 @@ import (
 const (
 	detailsTraceID   = "b7c1f4d2-9a6e-4c3b-8f2d-1e0a6c5b4d3f"
 	detailsRecipient = "dan.o'connor+ops@contoso.com"
+	// detailsResponse is one of detailevents' recorded responses (relative
+	// to testdata/): three events of a failed delivery.
+	detailsResponse = "../../detailevents/testdata/failed_smtp.json"
 )
 
 type detailsHarness struct {
@@ -70,7 +73,7 @@ func (h *detailsHarness) fetch(t *testing.T) ([]detailevents.Event, error) {
 }
 
 func TestDetailsRequest(t *testing.T) {
-	h := newDetailsHarness(t, 10, fetchtest.Respond(200, fetchtest.ReadFile(t, "details_failed.json")))
+	h := newDetailsHarness(t, 10, fetchtest.Respond(200, fetchtest.ReadFile(t, detailsResponse)))
 	evs, err := h.fetch(t)
 	require.NoError(t, err)
 	require.Len(t, evs, 3)
@@ -114,7 +117,7 @@ func TestDetailsURLEscaping(t *testing.T) {
 
 func TestDetailsFailures(t *testing.T) {
 	ok := func(t *testing.T) fetchtest.Step {
-		return fetchtest.Respond(200, fetchtest.ReadFile(t, "details_failed.json"))
+		return fetchtest.Respond(200, fetchtest.ReadFile(t, detailsResponse))
 	}
 	file := func(t *testing.T, status int, name string, headers ...string) fetchtest.Step {
 		return fetchtest.Respond(status, fetchtest.ReadFile(t, name), headers...)
@@ -258,7 +261,7 @@ func TestDetailsThrottledPausesTheTenant(t *testing.T) {
 
 func TestDetailsShareSpent(t *testing.T) {
 	t.Run("no request sent", func(t *testing.T) {
-		h := newDetailsHarness(t, 1, fetchtest.Respond(200, fetchtest.ReadFile(t, "details_failed.json")))
+		h := newDetailsHarness(t, 1, fetchtest.Respond(200, fetchtest.ReadFile(t, detailsResponse)))
 		_, err := h.fetch(t)
 		require.NoError(t, err)
 		start := time.Now()
