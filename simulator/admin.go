@@ -16,6 +16,7 @@ import (
 //	GET  /admin/details-truth?start=&end=&statuses=failed,quarantined
 //	                                   detail events of those rows in their final status, JSON lines (DetailsTruth)
 //	GET  /admin/counters               Counters as JSON
+//	GET  /admin/requests?since=RFC3339Nano  the request log (RequestRecord), JSON lines
 //	POST /admin/counters/reset
 //	GET  /admin/faults                 the fault setting
 //	POST /admin/faults                 replace the fault setting (JSON Faults)
@@ -38,6 +39,8 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.serveDetailsTruth(w, r, s.HomeTenant())
 	case "/admin/counters":
 		writeJSON(w, http.StatusOK, s.Counters())
+	case "/admin/requests":
+		s.serveRequests(w, r)
 	case "/admin/counters/reset":
 		if !requirePost(w, r) {
 			return
