@@ -64,3 +64,14 @@ func BenchmarkGraphPageHandler(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRequestLogAdd is the request log's cost on every API request
+// (a chunk allocated per requestLogChunk requests, until the log wraps).
+func BenchmarkRequestLogAdd(b *testing.B) {
+	l := newRequestLog(requestLogCap)
+	t := &Tenant{}
+	b.ReportAllocs()
+	for i := range b.N {
+		l.add(testNow, "replica-a", t, endpointGraph, 200+i%2)
+	}
+}

@@ -46,7 +46,7 @@ type requestEntry struct {
 	client string
 	tenant *Tenant // nil: no valid token
 	status int32
-	kind   endpoint
+	kind   uint8 // an endpoint
 }
 
 type requestLog struct {
@@ -77,7 +77,7 @@ func (l *requestLog) add(at time.Time, client string, t *Tenant, ep endpoint, st
 	if *c == nil {
 		*c = make([]requestEntry, requestLogChunk)
 	}
-	(*c)[i%requestLogChunk] = requestEntry{at: at.UnixNano(), client: client, tenant: t, status: int32(status), kind: ep}
+	(*c)[i%requestLogChunk] = requestEntry{at: at.UnixNano(), client: client, tenant: t, status: int32(status), kind: uint8(ep)}
 	l.seq++
 	l.mu.Unlock()
 }
@@ -103,7 +103,7 @@ func (l *requestLog) since(t time.Time) []requestEntry {
 }
 
 func (e requestEntry) record() RequestRecord {
-	r := RequestRecord{Time: time.Unix(0, e.at).UTC(), Client: e.client, Kind: e.kind.kind(), Status: int(e.status)}
+	r := RequestRecord{Time: time.Unix(0, e.at).UTC(), Client: e.client, Kind: endpoint(e.kind).kind(), Status: int(e.status)}
 	if e.tenant != nil {
 		r.Tenant = e.tenant.ID()
 	}
@@ -121,7 +121,7 @@ func (e requestEntry) appendJSON(b []byte) []byte {
 		b = append(b, e.tenant.ID()...)
 	}
 	b = append(b, `","kind":"`...)
-	b = append(b, e.kind.kind()...)
+	b = append(b, endpoint(e.kind).kind()...)
 	b = append(b, `","status":`...)
 	b = strconv.AppendInt(b, int64(e.status), 10)
 	return append(b, '}')
