@@ -31,10 +31,6 @@ type DetailEvent struct {
 // none are named: the receiver's default `details.statuses`.
 var DefaultDetailStatuses = []Status{StatusFailed, StatusQuarantined, StatusFilteredAsSpam}
 
-// allStatuses are the statuses a statuses list may name.
-var allStatuses = []Status{StatusGettingStatus, StatusPending, StatusDelivered, StatusFailed, StatusExpanded,
-	StatusQuarantined, StatusFilteredAsSpam, StatusNone, StatusRecalled, StatusUnknownFutureValue}
-
 // ParseStatuses reads a comma-separated list of statuses in any case
 // ("failed,Quarantined"), as Graph spells them; "" is DefaultDetailStatuses.
 func ParseStatuses(list string) ([]Status, error) {
@@ -43,27 +39,13 @@ func ParseStatuses(list string) ([]Status, error) {
 	}
 	var out []Status
 	for _, part := range strings.Split(list, ",") {
-		part = strings.TrimSpace(part)
-		st, ok := canonicalStatus(part)
-		if !ok {
-			names := make([]string, len(allStatuses))
-			for i, s := range allStatuses {
-				names[i] = string(s)
-			}
-			return nil, fmt.Errorf("statuses: %q is not a message trace status; use a comma-separated list of %s", part, strings.Join(names, ", "))
+		st, err := ParseStatus(strings.TrimSpace(part))
+		if err != nil {
+			return nil, fmt.Errorf("statuses: %w", err)
 		}
 		out = append(out, st)
 	}
 	return out, nil
-}
-
-func canonicalStatus(s string) (Status, bool) {
-	for _, st := range allStatuses {
-		if strings.EqualFold(s, string(st)) {
-			return st, true
-		}
-	}
-	return "", false
 }
 
 // DetailsTruth returns, newest first, the detail events of every row of
@@ -91,7 +73,7 @@ func (t *Tenant) scanDetailsTruth(start, end time.Time, statuses []Status, emit 
 	}
 	want := make(map[Status]bool, len(statuses))
 	for _, st := range statuses {
-		if c, ok := canonicalStatus(string(st)); ok {
+		if c, err := ParseStatus(string(st)); err == nil {
 			want[c] = true
 		}
 	}
