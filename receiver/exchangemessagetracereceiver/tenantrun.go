@@ -92,7 +92,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 		}
 	}
 	tenantAttr := attribute.String(pagelogs.AttributeTenantID, cfg.TenantID)
-	budget := openBudget(cfg, store)
+	budget, share := openBudget(cfg, store)
 	source, err := newSource(cfg, client, budget, sh.telemetry, tenantAttr, logger)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
@@ -101,7 +101,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 	var details *tenantDetails
 	if cfg.Details.HasValue() {
 		d := *cfg.Details.Get()
-		dc, err := newDetailsClient(cfg, client, budget.Share(d.MaxRequestsPer5m), sh.telemetry, tenantAttr, logger)
+		dc, err := newDetailsClient(cfg, client, share, sh.telemetry, tenantAttr, logger)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 		}

@@ -70,6 +70,9 @@ type State struct {
 type Budget struct {
 	Sent        []int64 `json:"sent,omitempty"`
 	PausedUntil int64   `json:"paused_until,omitempty"`
+	// DetailsSent are the sends of Sent that were detail lookups, spent
+	// from their share.
+	DetailsSent []int64 `json:"details_sent,omitempty"`
 }
 
 // UnmarshalJSON reads an unreadable budget as none: it only spares the
