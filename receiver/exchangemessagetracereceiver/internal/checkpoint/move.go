@@ -27,11 +27,11 @@ func (s *Store) MoveTo(ctx context.Context, prefix string) error {
 			deletes = append(deletes, storage.DeleteOperation(s.chunkKey(bucket, i)))
 		}
 	}
-	deletes = append(deletes, storage.DeleteOperation(s.stateKey()))
-	old := s.prefix
-	s.prefix = prefix
+	deletes = append(deletes, storage.DeleteOperation(s.stateKey()), storage.DeleteOperation(s.generationKey()))
+	old, oldGen := s.prefix, s.readGen
+	s.prefix, s.readGen = prefix, 0 // the new prefix holds nothing yet
 	if err := s.write(ctx, sets); err != nil {
-		s.prefix = old
+		s.prefix, s.readGen = old, oldGen
 		return fmt.Errorf("moving the checkpoint to %q: %w", prefix, err)
 	}
 	if err := s.client.Batch(ctx, deletes...); err != nil {

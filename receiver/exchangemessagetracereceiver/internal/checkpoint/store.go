@@ -89,6 +89,10 @@ type Store struct {
 	Keys   *Keys
 	budget BudgetSource
 	logger *zap.Logger
+	// fence is the leadership term's (nil without leader election);
+	// readGen the generation the state was read from (see generation.go).
+	fence   *Fence
+	readGen uint64
 }
 
 // BudgetSource returns the request budget to store with the state.
@@ -99,6 +103,10 @@ type Option func(*Store)
 
 // WithLogger is where the store reports what it cannot keep faithfully.
 func WithLogger(l *zap.Logger) Option { return func(s *Store) { s.logger = l } }
+
+// WithFence makes every write check the leadership term's fence first and
+// store the state under its generation (see generation.go).
+func WithFence(f *Fence) Option { return func(s *Store) { s.fence = f } }
 
 // Open loads the checkpoint stored under prefix (see Prefix).
 func Open(ctx context.Context, client storage.Client, prefix string, opts ...Option) (*Store, error) {
@@ -113,6 +121,11 @@ func Open(ctx context.Context, client storage.Client, prefix string, opts ...Opt
 }
 
 func (s *Store) load(ctx context.Context) error {
+	gen, err := s.readGeneration(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the checkpoint from storage: %w", err)
+	}
+	s.readGen = gen
 	raw, err := s.client.Get(ctx, s.stateKey())
 	if err != nil {
 		return fmt.Errorf("reading the checkpoint from storage: %w", err)
@@ -222,9 +235,16 @@ func (s *Store) write(ctx context.Context, ops []*storage.Operation) error {
 	if err != nil {
 		return err
 	}
-	ops = append(ops, storage.SetOperation(s.stateKey(), raw))
+	if s.fence != nil {
+		if err := s.fence.Check(ctx); err != nil {
+			return fmt.Errorf("writing the checkpoint to storage: %w", err)
+		}
+	}
+	ops = append(ops, storage.SetOperation(s.stateKeyOf(s.writeGeneration()), raw))
+	ops = append(ops, s.generationOps()...)
 	if err := s.client.Batch(ctx, ops...); err != nil {
 		return fmt.Errorf("writing the checkpoint to storage: %w", err)
 	}
+	s.readGen = s.writeGeneration()
 	return nil
 }
