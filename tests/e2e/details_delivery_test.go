@@ -114,9 +114,7 @@ func TestDetailsDelivered(t *testing.T) {
 		rows, details, detailAt, bad := splitLines(results[r])
 		rowLines[r] = rows
 		t.Logf("%s: %d lines, %d rows, %d detail events", r.name, len(results[r]), len(rows), len(details))
-		if len(bad) > 0 {
-			t.Errorf("%s: %d detail lines without trace id, recipient or event id, e.g. %s", r.name, len(bad), bad[0])
-		}
+		requireDetailFields(t, r.name+": ", bad)
 		if r == off && len(details) > 0 {
 			t.Errorf("details off: %d detail events arrived", len(details))
 		}

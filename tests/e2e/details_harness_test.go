@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
 )
 
 // detailEventName is the event name of the receiver's detail records: the
@@ -172,7 +174,24 @@ func requireWithinBudget(t *testing.T, s *sim, budget, share int) quotaUse {
 // (the body: the event plus its row's trace id and recipient).
 type detailLine struct {
 	TraceID, Recipient string
-	EventID, Event     string
+	// EventID is Graph's event id; field_names: legacy has none (the
+	// legacy MessageTraceDetail report had no such field), and the event
+	// is known by its name and time within its row.
+	EventID, Event string
+	At             time.Time
+}
+
+// key names the event among all: its id, or without one its row, name and
+// time.
+func (d detailLine) key() string {
+	if d.EventID != "" {
+		return d.EventID
+	}
+	return eventKey(d.lookup(), d.Event, d.At)
+}
+
+func eventKey(of lookupKey, event string, at time.Time) string {
+	return of.id + "/" + of.recipient + "/" + strings.ToLower(event) + "/" + at.UTC().Format(time.RFC3339Nano)
 }
 
 func (d detailLine) lookup() lookupKey {
@@ -185,7 +204,8 @@ type lookupKey struct{ id, recipient string }
 
 // splitLines sorts what the source received into row lines and detail
 // lines (in arrival order, with their index among all lines); bad holds
-// the detail lines that lack a field.
+// the detail lines that lack a field (their row's trace id or recipient,
+// or both the event's id and time).
 func splitLines(lines [][]byte) (rows [][]byte, details []detailLine, detailAt []int, bad []string) {
 	for i, l := range lines {
 		m, ok := detailFields(l)
@@ -198,8 +218,9 @@ func splitLines(lines [][]byte) (rows [][]byte, details []detailLine, detailAt [
 			Recipient: field(m, "recipientAddress"),
 			EventID:   field(m, "id"),
 			Event:     field(m, "event"),
+			At:        simulator.ParseReceived(firstField(m, "dateTime", "Date")),
 		}
-		if d.TraceID == "" || d.Recipient == "" || d.EventID == "" {
+		if d.TraceID == "" || d.Recipient == "" || (d.EventID == "" && d.At.IsZero()) {
 			bad = append(bad, truncate(l, 300))
 			continue
 		}
@@ -207,6 +228,15 @@ func splitLines(lines [][]byte) (rows [][]byte, details []detailLine, detailAt [
 		detailAt = append(detailAt, i)
 	}
 	return rows, details, detailAt, bad
+}
+
+// requireDetailFields fails the test for detail lines splitLines could not
+// read (prefix names the run).
+func requireDetailFields(t *testing.T, prefix string, bad []string) {
+	t.Helper()
+	if len(bad) > 0 {
+		t.Errorf("%s%d detail lines without their row's trace id and recipient, or the event's id and time, e.g. %s", prefix, len(bad), bad[0])
+	}
 }
 
 // detailFields decodes a detail line; ok is false for anything else (a
@@ -219,6 +249,15 @@ func detailFields(l []byte) (m map[string]any, ok bool) {
 }
 
 func isDetailLine(l []byte) bool { _, ok := detailFields(l); return ok }
+
+func firstField(m map[string]any, names ...string) string {
+	for _, n := range names {
+		if v := field(m, n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
 
 // field is a string field of a line in either API's field names (Graph's
 // lowerCamel or the legacy report's UpperCamel).
@@ -257,6 +296,7 @@ func compareDetails(truth, beyond []truthDetail, lines []detailLine, at []int) d
 	type want struct {
 		of       lookupKey
 		required bool
+		id       string // the event id (events are indexed by id and by key)
 	}
 	events := map[string]want{}
 	var d detailDelivery
@@ -270,7 +310,8 @@ func compareDetails(truth, beyond []truthDetail, lines []detailLine, at []int) d
 				if _, ok := events[e.ID]; ok {
 					continue
 				}
-				events[e.ID] = want{of: k, required: required}
+				events[e.ID] = want{of: k, required: required, id: e.ID}
+				events[eventKey(k, e.Event, e.DateTime)] = want{of: k, required: required, id: e.ID}
 				if required {
 					d.Events++
 				}
@@ -284,30 +325,30 @@ func compareDetails(truth, beyond []truthDetail, lines []detailLine, at []int) d
 			d.Samples = append(d.Samples, fmt.Sprintf(format, args...))
 		}
 	}
-	seen := map[string]bool{}
+	seen := map[string]bool{} // by event id
 	for i, l := range lines {
-		w, ok := events[l.EventID]
+		w, ok := events[l.key()]
 		switch {
 		case !ok:
 			d.Unexpected++
-			sample("event %s (%s) of %s/%s is in no truth row", l.EventID, l.Event, l.TraceID, l.Recipient)
+			sample("event %s (%s at %s) of %s/%s is in no truth row", l.EventID, l.Event, l.At.Format(time.RFC3339Nano), l.TraceID, l.Recipient)
 			continue
 		case w.of != l.lookup():
 			d.Unexpected++
 			sample("event %s arrived under %s/%s, belongs to %s/%s", l.EventID, l.TraceID, l.Recipient, w.of.id, w.of.recipient)
 			continue
-		case seen[l.EventID]:
+		case seen[w.id]:
 			d.Repeated++
 			d.RepeatedAt = append(d.RepeatedAt, at[i])
 			d.RepeatedOf = append(d.RepeatedOf, w.of)
 			continue
 		}
-		seen[l.EventID] = true
+		seen[w.id] = true
 	}
-	for id, w := range events {
-		if w.required && !seen[id] {
+	for k, w := range events {
+		if w.required && k == w.id && !seen[w.id] {
 			d.Missing++
-			sample("event %s of %s/%s never arrived", id, w.of.id, w.of.recipient)
+			sample("event %s of %s/%s never arrived", w.id, w.of.id, w.of.recipient)
 		}
 	}
 	return d

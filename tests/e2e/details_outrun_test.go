@@ -85,9 +85,7 @@ func TestDetailsOutrunShare(t *testing.T) {
 	}
 
 	rows, details, detailAt, bad := splitLines(lines)
-	if len(bad) > 0 {
-		t.Errorf("%d detail lines without trace id, recipient or event id, e.g. %s", len(bad), bad[0])
-	}
+	requireDetailFields(t, "", bad)
 	cutoff := stopAt.Add(-latencyBound)
 	requireComplete(t, compare(tb.sim.Truth(historyStart, stopAt), rows, cutoff), 0)
 	// Some lookups were dropped: judge only that what arrived is right.

@@ -50,9 +50,7 @@ func TestDetailsSumoCategories(t *testing.T) {
 	lines := tb.sim.Lines()
 	assertNoSecretsInLines(t, lines)
 	rows, details, detailAt, bad := splitLines(lines)
-	if len(bad) > 0 {
-		t.Errorf("%d detail lines without trace id, recipient or event id, e.g. %s", len(bad), bad[0])
-	}
+	requireDetailFields(t, "", bad)
 	requireComplete(t, compare(truth, rows, cutoff), 0)
 	dd := compareDetails(nil, tb.sim.DetailsTruth(historyStart, time.Now(), detailStatuses), details, detailAt)
 	if dd.Repeated > 0 || dd.Unexpected > 0 {
