@@ -15,15 +15,16 @@ import (
 // The tenant of TestDetailsDelivered: a few minutes of history and a live
 // rate that gives the latency enough rows, 40 % of them chosen. Microsoft's
 // quota does not compress with the test's clock (100 requests per real 5
-// minutes), so every chosen row's lookup must fit in one window: about 75.
+// minutes), so every chosen row's lookup and every list call of the run
+// must fit in one window: ~55 lookups and ~25 list calls.
 const (
-	ddDays       = 0.0025 // 3.6 minutes of history: ~145 rows
-	ddRowsPerDay = 57600  // 0.67 rows a second live
+	ddDays       = 0.0017 // 2.4 minutes of history: ~95 rows, ~40 chosen
+	ddRowsPerDay = 57600  // 0.67 rows a second live, ~15 chosen in the run
 	ddPoll       = 3 * time.Second
 	ddDelay      = 2 * time.Second
 	ddWindow     = 45 * time.Second // rows received in it are timed
 	ddBudget     = 100              // the tenant's whole quota
-	ddShare      = 75               // the lookups' part of it; the list calls keep 25
+	ddShare      = 70               // the lookups' part of it; the list calls keep 30
 	// ddLatencyBound is the promise for one row: the next poll after its
 	// delay, plus export and the source clock's 250ms.
 	ddLatencyBound = ddPoll + ddDelay + 5*time.Second
