@@ -30,7 +30,7 @@ func TestDetailsCrashes(t *testing.T) {
 		slow     = 250 * time.Millisecond
 	)
 	fig := recordFigures(t, fmt.Sprintf("%d SIGKILLs during detail lookups (every API answer %s slow), restarted on the same file_storage; %s", kills, slow, detailsMix))
-	// ~85 rows of history, ~35 of them chosen, and a few live ones: all
+	// ~58 rows of history, ~23 of them chosen, and a few live ones: all
 	// their lookups, and a repeat per crash, fit one 5-minute share.
 	tb := newTestbed(t, bins, detailsSimArgs(0.004, 14400)...)
 	historyStart := tb.sim.started.Add(-time.Hour)
