@@ -50,14 +50,16 @@ func withDetails(cfg yamlMap, budget, share, maxPending int) {
 // truthDetail is one row of the simulator's details truth: a row whose
 // final status is chosen, with the events getDetailsByRecipient answers.
 type truthDetail struct {
-	ID        string `json:"id"`
-	Recipient string `json:"recipient"`
-	Status    string `json:"status"`
-	Events    []struct {
-		ID       string    `json:"id"`
-		Event    string    `json:"event"`
-		DateTime time.Time `json:"dateTime"`
-	} `json:"events"`
+	ID        string       `json:"id"`
+	Recipient string       `json:"recipient"`
+	Status    string       `json:"status"`
+	Events    []truthEvent `json:"events"`
+}
+
+type truthEvent struct {
+	ID       string    `json:"id"`
+	Event    string    `json:"event"`
+	DateTime time.Time `json:"dateTime"`
 }
 
 // DetailsTruth is the home tenant's /admin/details-truth: the chosen rows
