@@ -58,6 +58,10 @@ type State struct {
 	// use it.
 	Statuses map[uint8]string `json:"statuses,omitempty"`
 	Budget   *Budget          `json:"budget,omitempty"`
+	// Lookups are the runs of queued detail lookups (see lookups.go);
+	// NextLookup numbers the next one.
+	Lookups    []LookupRun `json:"lookups,omitempty"`
+	NextLookup uint64      `json:"next_lookup,omitempty"`
 }
 
 // Budget is the tenant's request budget at the last write, so that a
@@ -93,6 +97,7 @@ type Store struct {
 	// readGen the generation the state was read from (see generation.go).
 	fence   *Fence
 	readGen uint64
+	lookups lookupQueue
 }
 
 // BudgetSource returns the request budget to store with the state.
@@ -158,7 +163,7 @@ func (s *Store) load(ctx context.Context) error {
 			s.Keys.load(bucket, chunk)
 		}
 	}
-	return nil
+	return s.loadLookups(ctx)
 }
 
 // SetBudgetSource makes every later write store the request budget src
@@ -240,11 +245,17 @@ func (s *Store) write(ctx context.Context, ops []*storage.Operation) error {
 			return fmt.Errorf("writing the checkpoint to storage: %w", err)
 		}
 	}
+	lookupOps, saved, err := s.lookupOps()
+	if err != nil {
+		return err
+	}
+	ops = append(ops, lookupOps...)
 	ops = append(ops, storage.SetOperation(s.stateKeyOf(s.writeGeneration()), raw))
 	ops = append(ops, s.generationOps()...)
 	if err := s.client.Batch(ctx, ops...); err != nil {
 		return fmt.Errorf("writing the checkpoint to storage: %w", err)
 	}
+	saved()
 	s.readGen = s.writeGeneration()
 	return nil
 }
