@@ -15,8 +15,8 @@ import (
 func TestDetailsCheckerCatchesBreakage(t *testing.T) {
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	truth := []truthDetail{
-		{ID: "T1", Recipient: "a@contoso.com", Status: "quarantined", Events: []truthEvent{{"E1", "Receive", at}, {"E2", "Fail", at.Add(time.Second)}}},
-		{ID: "T2", Recipient: "b@contoso.com", Status: "failed", Events: []truthEvent{{"E3", "Fail", at}}},
+		{ID: "T1", Recipient: "a@contoso.com", Status: "quarantined", Events: []truthEvent{{ID: "E1", Event: "Receive", DateTime: at}, {ID: "E2", Event: "Fail", DateTime: at.Add(time.Second)}}},
+		{ID: "T2", Recipient: "b@contoso.com", Status: "failed", Events: []truthEvent{{ID: "E3", Event: "Fail", DateTime: at}}},
 	}
 	graph := func(trace, rcpt, id, event string, when time.Time) []byte {
 		return fmt.Appendf(nil, `{"messageTraceId":%q,"recipientAddress":%q,"id":%q,"event":%q,"dateTime":%q}`, trace, rcpt, id, event, when.Format(time.RFC3339Nano))

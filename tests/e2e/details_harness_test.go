@@ -49,18 +49,9 @@ func withDetails(cfg yamlMap, budget, share, maxPending int) {
 
 // truthDetail is one row of the simulator's details truth: a row whose
 // final status is chosen, with the events getDetailsByRecipient answers.
-type truthDetail struct {
-	ID        string       `json:"id"`
-	Recipient string       `json:"recipient"`
-	Status    string       `json:"status"`
-	Events    []truthEvent `json:"events"`
-}
+type truthDetail = simulator.DetailsTruth
 
-type truthEvent struct {
-	ID       string    `json:"id"`
-	Event    string    `json:"event"`
-	DateTime time.Time `json:"dateTime"`
-}
+type truthEvent = simulator.DetailEvent
 
 // DetailsTruth is the home tenant's /admin/details-truth: the chosen rows
 // received in [start, end] that exist now.
@@ -78,13 +69,7 @@ func (s *sim) DetailsTruth(start, end time.Time, statuses string) []truthDetail 
 }
 
 // simRequest is one API request in the simulator's request log.
-type simRequest struct {
-	Time   time.Time `json:"time"`
-	Client string    `json:"client"`
-	Tenant string    `json:"tenant"`
-	Kind   string    `json:"kind"` // list, details, legacy
-	Status int       `json:"status"`
-}
+type simRequest = simulator.RequestRecord
 
 // Requests is the simulator's request log (GET /admin/requests).
 func (s *sim) Requests() []simRequest {
