@@ -30,7 +30,7 @@ func TestDetailsOutrunShare(t *testing.T) {
 		latencyBound              = poll + delay + 5*time.Second
 	)
 	fig := recordFigures(t, fmt.Sprintf("chosen rows outrun the details share (%d per 5 minutes, max_pending %d, budget %d); %s", share, maxPending, budget, detailsMix))
-	tb := newTestbed(t, bins, detailsSimArgs(0.02, 20000)...) // ~400 rows over 29 minutes, ~160 chosen
+	tb := newTestbed(t, bins, detailsSimArgs(0.01, 40000)...) // ~400 rows over 14 minutes, ~160 chosen
 	historyStart := tb.sim.started.Add(-time.Hour)
 	cfg := tb.config("graph", time.Hour)
 	receiverOf(cfg)["poll_interval"], receiverOf(cfg)["delay"] = poll.String(), delay.String()
@@ -45,7 +45,7 @@ func TestDetailsOutrunShare(t *testing.T) {
 	if !waitFor(60*time.Second, func() bool { rows, _, _, _ := splitLines(tb.sim.Lines()); return len(rows) >= len(history) }) {
 		t.Fatalf("backfill of %d rows incomplete after 60s", len(history))
 	}
-	window := [2]time.Time{started.Add(delay + time.Second), started.Add(delay + time.Second + 15*time.Second)}
+	window := [2]time.Time{started.Add(delay + time.Second), started.Add(delay + time.Second + 20*time.Second)}
 	time.Sleep(time.Until(window[1].Add(latencyBound)))
 
 	var pending float64
@@ -58,6 +58,10 @@ func TestDetailsOutrunShare(t *testing.T) {
 		t.Fatalf("scraping the collector's metrics on %s: %v", metrics, err)
 	}
 	lookedUp, lookupNames, _ := scrapeMetric(metrics, detailsMetric+"lookups")
+	// The scrape reads the receiver's metrics at all: its emitted rows.
+	if emitted, _, _ := scrapeMetric(metrics, "otelcol_receiver_exchange_message_trace_rows_emitted"); emitted < float64(len(history)) {
+		t.Errorf("the collector's metrics on %s say %.0f rows emitted, want at least %d: the scrape misses the receiver's metrics", metrics, emitted, len(history))
+	}
 	t.Logf("metrics %v: dropped %.0f, pending %.0f, lookups %.0f", append(append(dropNames, names...), lookupNames...), dropped, pending, lookedUp)
 	stopAt := time.Now()
 	col.Stop()
