@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -13,40 +12,49 @@ import (
 )
 
 // TestDetailsCrashes: the collector is killed with SIGKILL three times
-// while it looks up detail events (every API answer slowed, so that the
-// lookups take seconds), and restarted on the same file_storage each time.
-// No lookup is lost: every chosen row's events arrive; each crash repeats
-// the events of at most the one lookup in flight, and sends at most that
-// one lookup again; the rows keep their own promise (at most the page in
-// flight); the tenant stays within its budget across the restarts.
+// while it looks up detail events, and restarted on the same file_storage
+// each time. Every API answer and every upload to the fake Sumo Logic
+// source is slowed, so that each lookup takes most of a second and a kill
+// lands where it is meant to: the first while a lookup's request is in
+// flight, the other two while a lookup's events are being uploaded (sent
+// in full, not yet acknowledged: the worst moment, the events land but the
+// lookup is not recorded). No lookup is lost: every chosen row's events
+// arrive; each crash repeats the events of at most the one lookup in
+// flight, and sends at most that one lookup again; the rows keep their own
+// promise (at most the page in flight); the tenant stays within its budget
+// and the share across the restarts.
 func TestDetailsCrashes(t *testing.T) {
 	t.Parallel() // waits on the simulator and the collector, little CPU
 	bins := requireBinaries(t)
 	const (
-		kills    = 3
-		pageSize = 100
-		budget   = 100
-		share    = 70
-		slow     = 250 * time.Millisecond
+		kills      = 3
+		pageSize   = 100
+		budget     = 100
+		share      = 70
+		apiSlow    = 250 * time.Millisecond
+		uploadSlow = 400 * time.Millisecond
 	)
-	fig := recordFigures(t, fmt.Sprintf("%d SIGKILLs during detail lookups (every API answer %s slow), restarted on the same file_storage; %s", kills, slow, detailsMix))
+	fig := recordFigures(t, fmt.Sprintf("%d SIGKILLs during detail lookups (1 while a lookup's request is in flight, 2 while its events are uploaded; API answers %s and uploads %s slow), restarted on the same file_storage; %s; counts are detail events",
+		kills, apiSlow, uploadSlow, detailsMix))
 	// ~58 rows of history, ~23 of them chosen, and a few live ones: all
 	// their lookups, and a repeat per crash, fit one 5-minute share.
 	tb := newTestbed(t, bins, detailsSimArgs(0.004, 14400)...)
 	historyStart := tb.sim.started.Add(-time.Hour)
-	tb.sim.SetFaults(simulator.Faults{Slow: 1, SlowDelay: simulator.Duration(slow)})
+	tb.sim.SetFaults(simulator.Faults{Slow: 1, SlowDelay: simulator.Duration(apiSlow)})
+	tb.sim.SumoSlow(10*time.Minute, uploadSlow)
 
 	cfg := tb.config("graph", time.Hour)
 	receiverOf(cfg)["page_size"] = pageSize
 	receiverOf(cfg)["poll_interval"] = "3s"
 	withDetails(cfg, budget, share, 0)
 
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0))
 	lookups := func() int { return quotaOf(tb.sim.Requests()).Details }
+	// uploading: an upload has reached the source and waits for its answer.
+	uploading := func() bool { st := tb.sim.SumoStats(); return st.Requests > st.Accepted+st.Rejected }
 	type crash struct {
-		after  time.Duration // since this run's first lookup
-		lookup int           // lookups sent before the kill
-		at     int           // lines the source had when the collector died
+		moment string
+		lookup int // lookups sent before the kill
+		at     int // lines the source had when the collector died
 	}
 	var crashes []crash
 	for i := range kills {
@@ -55,14 +63,24 @@ func TestDetailsCrashes(t *testing.T) {
 		if !waitFor(60*time.Second, func() bool { return lookups() > before }) {
 			t.Fatalf("run %d: no detail lookup within 60s", i+1)
 		}
-		after := time.Duration(rng.Int64N(int64(3 * slow)))
-		time.Sleep(after)
+		moment := "a lookup's request in flight"
+		inFlight := func() bool { return lookups() > before && !uploading() }
+		if i > 0 {
+			moment = "a lookup's events being uploaded"
+			inFlight = uploading
+		}
+		if !waitFor(30*time.Second, inFlight) {
+			t.Fatalf("run %d: never caught %s", i+1, moment)
+		}
 		if !col.Running() {
 			t.Fatalf("the collector exited by itself before crash %d", i+1)
 		}
 		col.Kill()
-		time.Sleep(250 * time.Millisecond) // a body sent in full before the kill still lands
-		crashes = append(crashes, crash{after: after, lookup: lookups(), at: len(tb.sim.Lines())})
+		// The source stores a body sent in full after its delay, although
+		// its sender died: wait for it, so that its lines count before this
+		// crash.
+		time.Sleep(uploadSlow + 300*time.Millisecond)
+		crashes = append(crashes, crash{moment: moment, lookup: lookups(), at: len(tb.sim.Lines())})
 	}
 
 	// A last run finishes the lookups.
@@ -121,7 +139,7 @@ func TestDetailsCrashes(t *testing.T) {
 	mostLookups := 0
 	for i, c := range crashes {
 		mostLookups = max(mostLookups, len(perCrash[i]))
-		report = append(report, fmt.Sprintf("#%d %s after the run's first lookup (%d lookups sent): events of %d lookups repeated", i+1, c.after.Round(time.Millisecond), c.lookup, len(perCrash[i])))
+		report = append(report, fmt.Sprintf("#%d during %s (%d lookups sent): events of %d lookups repeated", i+1, c.moment, c.lookup, len(perCrash[i])))
 		if len(perCrash[i]) > 1 {
 			t.Errorf("crash %d repeated the events of %d lookups, more than the one in flight: %v", i+1, len(perCrash[i]), perCrash[i])
 		}
@@ -134,10 +152,11 @@ func TestDetailsCrashes(t *testing.T) {
 	for _, d := range details {
 		done[d.lookup()] = true
 	}
-	if extra := q.Details - len(done); extra > kills {
-		t.Errorf("%d lookups sent for %d rows: %d sent again, more than one per crash (%d)", q.Details, len(done), extra, kills)
+	sentAgain := q.Details - len(done)
+	if sentAgain > kills {
+		t.Errorf("%d lookups sent for %d rows: %d sent again, more than one per crash (%d)", q.Details, len(done), sentAgain, kills)
 	}
 	fig.Rows, fig.Lost, fig.Repeated = dd.Events, &dd.Missing, &dd.Repeated
 	fig.Promise = "0 lookups lost; at most the one in flight repeated per crash"
-	fig.Other = fmt.Sprintf("%d chosen rows; most lookups repeated by one crash: %d; %d lookups sent in all; %s", dd.Lookups, mostLookups, q.Details, q)
+	fig.Other = fmt.Sprintf("%d chosen rows; lookups whose events one crash repeated: at most %d; lookups sent again: %d in all; %s", dd.Lookups, mostLookups, sentAgain, q)
 }

@@ -30,7 +30,7 @@ func TestDetailsOutrunShare(t *testing.T) {
 		latencyBound              = poll + delay + 5*time.Second
 	)
 	fig := recordFigures(t, fmt.Sprintf("chosen rows outrun the details share (%d per 5 minutes, max_pending %d, budget %d); %s", share, maxPending, budget, detailsMix))
-	tb := newTestbed(t, bins, detailsSimArgs(0.01, 40000)...) // ~400 rows over 14 minutes, ~160 chosen
+	tb := newTestbed(t, bins, detailsSimArgs(0.005, 80000)...) // ~400 rows over 7 minutes, ~160 chosen; ~18 live in the timed window
 	historyStart := tb.sim.started.Add(-time.Hour)
 	cfg := tb.config("graph", time.Hour)
 	receiverOf(cfg)["poll_interval"], receiverOf(cfg)["delay"] = poll.String(), delay.String()
