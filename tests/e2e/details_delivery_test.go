@@ -42,7 +42,7 @@ const (
 func TestDetailsDelivered(t *testing.T) {
 	t.Parallel() // waits on the simulators and the collectors, little CPU
 	bins := requireBinaries(t)
-	fig := recordFigures(t, fmt.Sprintf("details on and off on two identical tenants (%s), max_requests_per_5m %d, details share %d; live rows' export latency compared",
+	fig := recordFigures(t, fmt.Sprintf("details on and off on two identical tenants (%s), max_requests_per_5m %d, details share %d; live rows' export latency compared; counts are detail events",
 		detailsMix, ddBudget, ddShare))
 	type run struct {
 		name  string
