@@ -18,7 +18,7 @@ import (
 // minutes), so every chosen row's lookup and every list call of the run
 // must fit in one window: ~55 lookups and ~25 list calls.
 const (
-	ddDays       = 0.0017 // 2.4 minutes of history: ~95 rows, ~40 chosen
+	ddDays       = 0.0014 // 2 minutes of history: ~80 rows, ~32 chosen
 	ddRowsPerDay = 57600  // 0.67 rows a second live, ~15 chosen in the run
 	ddPoll       = 3 * time.Second
 	ddDelay      = 2 * time.Second
