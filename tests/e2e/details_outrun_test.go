@@ -20,7 +20,8 @@ const detailsMetric = "otelcol_receiver_exchange_message_trace_details_"
 // receiver drops the oldest pending lookups, counts them
 // (details.dropped) and warns "detail lookups dropped"; never more than
 // max_pending wait; the rows are all delivered once, as fast as without
-// details, and the tenant stays within its budget and the share.
+// details, and the tenant stays within its budget and the share, also
+// across a restart within the 5 minutes.
 func TestDetailsOutrunShare(t *testing.T) {
 	t.Parallel() // waits on the simulator and the collector, little CPU
 	bins := requireBinaries(t)
@@ -106,6 +107,18 @@ func TestDetailsOutrunShare(t *testing.T) {
 		t.Errorf("p99 export latency %s above poll_interval + delay + 5s (%s)", p, latencyBound)
 	}
 	q := requireWithinBudget(t, tb.sim, budget, share)
+
+	// A restart within the 5 minutes (a crash loop, a rollout) keeps the
+	// spent share, as it keeps the tenant's budget: still 20 lookups
+	// pending, none may be sent.
+	col = tb.startCollector(t, bins, cfg)
+	time.Sleep(2*poll + time.Second)
+	col.Stop()
+	if again := quotaOf(tb.sim.Requests()); again.DetailPeak > share {
+		t.Errorf("after a restart within the window: %d lookups per rolling 5 minutes, above the share %d: the spent share was not restored (%s)", again.DetailPeak, share, again)
+	} else {
+		t.Logf("after a restart within the window: %s", again)
+	}
 
 	d := compare(tb.sim.Truth(historyStart, stopAt), rows, cutoff)
 	setDelivery(fig, d, "every row once; oldest lookups dropped with a counter and a warning; within the budget and the share")
