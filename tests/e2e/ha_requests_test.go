@@ -1,0 +1,150 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"time"
+)
+
+// simRequest is one API request in the simulator's request log (GET
+// /admin/requests): who sent it (its X-Sim-Client header), for which
+// tenant, what kind (list, details, legacy) and the answer's status.
+type simRequest struct {
+	Time   time.Time `json:"time"`
+	Client string    `json:"client"`
+	Tenant string    `json:"tenant"`
+	Kind   string    `json:"kind"`
+	Status int       `json:"status"`
+}
+
+// Requests returns the API requests the simulator received at or after
+// since (every request for the zero time), in time order.
+func (s *sim) Requests(since time.Time) []simRequest {
+	s.t.Helper()
+	u := s.ep.Admin + "requests"
+	if !since.IsZero() {
+		u += "?" + url.Values{"since": {since.UTC().Format(time.RFC3339Nano)}}.Encode()
+	}
+	var out []simRequest
+	sc := bufio.NewScanner(bytes.NewReader(s.get(u)))
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var r simRequest
+		if err := json.Unmarshal(line, &r); err != nil {
+			s.t.Fatalf("request log line %q: %v", line, err)
+		}
+		out = append(out, r)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out
+}
+
+// firstRequest is the first request at or after t0 from client ("" for
+// anyone), and whether there is one.
+func firstRequest(reqs []simRequest, t0 time.Time, client string) (simRequest, bool) {
+	for _, r := range reqs {
+		if !r.Time.Before(t0) && (client == "" || r.Client == client) {
+			return r, true
+		}
+	}
+	return simRequest{}, false
+}
+
+// senderRun is a stretch of consecutive requests from one client.
+type senderRun struct {
+	client      string
+	first, last time.Time
+	n           int
+}
+
+func senderRuns(reqs []simRequest) []senderRun {
+	var runs []senderRun
+	for _, r := range reqs {
+		if k := len(runs) - 1; k >= 0 && runs[k].client == r.Client {
+			runs[k].last = r.Time
+			runs[k].n++
+			continue
+		}
+		runs = append(runs, senderRun{client: r.Client, first: r.Time, last: r.Time, n: 1})
+	}
+	return runs
+}
+
+// handover is a change of the client sending requests.
+type handover struct {
+	from, to string
+	gap      time.Duration // the new sender's first request after the old one's last
+}
+
+// handovers lists every change of sender; overlaps are those shorter than
+// minGap: two replicas collecting within one lease period.
+func handovers(reqs []simRequest, minGap time.Duration) (all, overlaps []handover) {
+	runs := senderRuns(reqs)
+	for i := 1; i < len(runs); i++ {
+		h := handover{from: runs[i-1].client, to: runs[i].client, gap: runs[i].first.Sub(runs[i-1].last)}
+		all = append(all, h)
+		if h.gap < minGap {
+			overlaps = append(overlaps, h)
+		}
+	}
+	return all, overlaps
+}
+
+func (h handover) String() string {
+	return fmt.Sprintf("%s->%s after %s", h.from, h.to, h.gap.Round(time.Millisecond))
+}
+
+// minHandoverGap is the shortest a handover may take when no replica
+// sends while another holds the lease: the new leader's first request
+// comes a lease duration after the last renewal it saw, and the old
+// leader's last request is at most a retry period (one renewal) after
+// that renewal; a further retry period of slack for the time a request
+// takes to be logged.
+func minHandoverGap(l leaseSettings) time.Duration { return l.Duration - 2*l.RetryPeriod }
+
+// maxPerWindow is the most requests of tenant (any client, any status)
+// within any window of length w.
+func maxPerWindow(reqs []simRequest, tenant string, w time.Duration) int {
+	var times []time.Time
+	for _, r := range reqs {
+		if r.Tenant == tenant {
+			times = append(times, r.Time)
+		}
+	}
+	best, lo := 0, 0
+	for hi := range times {
+		for times[hi].Sub(times[lo]) >= w {
+			lo++
+		}
+		best = max(best, hi-lo+1)
+	}
+	return best
+}
+
+// byClient counts requests by client.
+func byClient(reqs []simRequest) map[string]int {
+	m := map[string]int{}
+	for _, r := range reqs {
+		m[r.Client]++
+	}
+	return m
+}
+
+// spread is min, median and max of d, for the figures.
+func spread(d []time.Duration) string {
+	if len(d) == 0 {
+		return "none"
+	}
+	r := func(q float64) time.Duration { return quantile(d, q).Round(10 * time.Millisecond) }
+	return fmt.Sprintf("min %s, median %s, max %s", r(0), r(0.5), r(1))
+}

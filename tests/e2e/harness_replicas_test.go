@@ -1,0 +1,216 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// leaseSettings are the k8s_leader_elector extension's timings.
+type leaseSettings struct {
+	Duration, RenewDeadline, RetryPeriod time.Duration
+}
+
+// haLease is what every high-availability test runs with: short, so that a
+// failover takes seconds (the extension's defaults are 15s, 10s and 2s).
+var haLease = leaseSettings{Duration: 4 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: 500 * time.Millisecond}
+
+// The lease the replicas share.
+const (
+	haLeaseNamespace = "default"
+	haLeaseName      = "otelcol-messagetrace"
+)
+
+// replicaSet is N replicas of the distribution with one config: the
+// receiver follows the k8s_leader_elector extension's lease (on the fake
+// Lease API, through KUBECONFIG) and keeps its state in db_storage on one
+// PostgreSQL; every API request carries X-Sim-Client: <replica name>, so
+// that the simulator's request log says who sent it.
+type replicaSet struct {
+	t          *testing.T
+	tb         *testbed
+	bins       binaries
+	pg         *postgres
+	lease      leaseServer
+	kubeconfig string
+	lookback   time.Duration
+	configure  func(cfg yamlMap)
+	replicas   map[string]*replica
+	names      []string
+}
+
+// replica is one replica by name, across its runs (a killed replica is
+// started again under the same name).
+type replica struct {
+	name       string
+	healthAddr string
+	proc       *collectorProc // the current run
+	runs       int
+	paused     bool
+}
+
+// newReplicaSet prepares replicas by name against the testbed's simulator,
+// pg and lease; configure changes the receiver's keys (it is called on
+// each replica's config). Start each with Start.
+func newReplicaSet(t *testing.T, tb *testbed, bins binaries, pg *postgres, lease leaseServer, lookback time.Duration,
+	configure func(cfg yamlMap), names ...string) *replicaSet {
+	t.Helper()
+	rs := &replicaSet{t: t, tb: tb, bins: bins, pg: pg, lease: lease, lookback: lookback, configure: configure,
+		replicas: map[string]*replica{}, names: names}
+	rs.kubeconfig = filepath.Join(tb.dir, "kubeconfig")
+	if err := lease.WriteKubeconfig(rs.kubeconfig); err != nil {
+		t.Fatalf("writing the kubeconfig of the Lease API: %v", err)
+	}
+	for _, n := range names {
+		rs.replicas[n] = &replica{name: n, healthAddr: freeAddr(t)}
+	}
+	// Registered after the runs' own cleanups would be, so it runs before
+	// them: a stopped process cannot act on SIGTERM.
+	t.Cleanup(func() {
+		for _, r := range rs.replicas {
+			if r.paused {
+				rs.Resume(r.name)
+			}
+		}
+	})
+	return rs
+}
+
+// config is replica name's collector config.
+func (rs *replicaSet) config(name string) yamlMap {
+	r := rs.replicas[name]
+	cfg := collectorConfig(rs.tb.sim, "graph", "", r.healthAddr, rs.lookback)
+	exts := cfg["extensions"].(yamlMap)
+	delete(exts, "file_storage")
+	exts["db_storage"] = rs.pg.dbStorage()
+	exts["k8s_leader_elector"] = yamlMap{
+		"auth_type":       "kubeConfig",
+		"lease_name":      haLeaseName,
+		"lease_namespace": haLeaseNamespace,
+		"lease_duration":  haLease.Duration.String(),
+		"renew_deadline":  haLease.RenewDeadline.String(),
+		"retry_period":    haLease.RetryPeriod.String(),
+	}
+	svc := cfg["service"].(yamlMap)
+	svc["extensions"] = []string{"db_storage", "k8s_leader_elector", "health_check"}
+	rcv := receiverOf(cfg)
+	rcv["storage"] = "db_storage"
+	rcv["k8s_leader_elector"] = "k8s_leader_elector"
+	rcv["headers"] = yamlMap{"X-Sim-Client": name}
+	if rs.configure != nil {
+		rs.configure(cfg)
+	}
+	return cfg
+}
+
+// Start runs replica name (again: a new run after Kill or Stop).
+func (rs *replicaSet) Start(name string) *collectorProc {
+	t := rs.t
+	t.Helper()
+	r := rs.replicas[name]
+	if r.proc != nil && r.proc.Running() {
+		t.Fatalf("replica %s is already running", name)
+	}
+	r.runs++
+	b, err := yaml.Marshal(rs.config(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(rs.tb.dir, fmt.Sprintf("replica-%s-%d", name, r.runs))
+	if err := os.WriteFile(base+".yaml", b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.proc = runBinary(t, rs.bins.otelcol, base+".log", []string{"KUBECONFIG=" + rs.kubeconfig},
+		"--config", base+".yaml", healthGate)
+	r.proc.health = "http://" + r.healthAddr + "/status?verbose"
+	r.paused = false
+	return r.proc
+}
+
+// StartAll starts every replica, in the order they were named.
+func (rs *replicaSet) StartAll() {
+	for _, n := range rs.names {
+		rs.Start(n)
+	}
+}
+
+// Proc is replica name's current run.
+func (rs *replicaSet) Proc(name string) *collectorProc { return rs.replicas[name].proc }
+
+// Kill ends replica name's run with SIGKILL (no lease release, no flush).
+func (rs *replicaSet) Kill(name string) {
+	rs.replicas[name].proc.Kill()
+}
+
+// Stop ends replica name's run with SIGTERM.
+func (rs *replicaSet) Stop(name string) {
+	if rs.replicas[name].paused {
+		rs.Resume(name)
+	}
+	rs.replicas[name].proc.Stop()
+}
+
+// StopAll stops every replica.
+func (rs *replicaSet) StopAll() {
+	for _, n := range rs.names {
+		rs.Stop(n)
+	}
+}
+
+// Pause freezes replica name with SIGSTOP, as a long GC pause or a frozen
+// node would: its lease renewals stop and so does everything else.
+func (rs *replicaSet) Pause(name string) {
+	rs.t.Helper()
+	r := rs.replicas[name]
+	if err := r.proc.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		rs.t.Fatalf("SIGSTOP to replica %s: %v", name, err)
+	}
+	r.paused = true
+}
+
+// Resume wakes a paused replica with SIGCONT.
+func (rs *replicaSet) Resume(name string) {
+	rs.t.Helper()
+	r := rs.replicas[name]
+	if err := r.proc.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		rs.t.Errorf("SIGCONT to replica %s: %v", name, err)
+	}
+	r.paused = false
+}
+
+// Other is the replica of a pair that is not name.
+func (rs *replicaSet) Other(name string) string {
+	for _, n := range rs.names {
+		if n != name {
+			return n
+		}
+	}
+	rs.t.Fatalf("no replica besides %s", name)
+	return ""
+}
+
+// Log lines of the receiver's leadership (the lead's receiver writes them).
+const (
+	logGainedLease = "gained the lease: collecting"
+	logLostLease   = "lost the lease: stopped collecting"
+	logNewerLeader = "a newer leader"
+)
+
+// electorUUID is the holder identity of the run's k8s_leader_elector
+// extension, as its start-up line gives it ("" before that line).
+var electorUUIDLine = regexp.MustCompile(`Starting k8s leader elector with UUID.*"UUID": "([0-9a-fA-F-]+)"`)
+
+func electorUUID(p *collectorProc) string {
+	if m := electorUUIDLine.FindStringSubmatch(p.Log()); m != nil {
+		return m[1]
+	}
+	return ""
+}
