@@ -100,6 +100,18 @@ func handovers(reqs []simRequest, minGap time.Duration) (all, overlaps []handove
 	return all, overlaps
 }
 
+// shortestGap is the quickest of the handovers ("none" without any).
+func shortestGap(hs []handover) string {
+	if len(hs) == 0 {
+		return "none"
+	}
+	g := hs[0].gap
+	for _, h := range hs[1:] {
+		g = min(g, h.gap)
+	}
+	return g.Round(10 * time.Millisecond).String()
+}
+
 func (h handover) String() string {
 	return fmt.Sprintf("%s->%s after %s", h.from, h.to, h.gap.Round(time.Millisecond))
 }

@@ -72,16 +72,30 @@ func newReplicaSet(t *testing.T, tb *testbed, bins binaries, pg *postgres, lease
 	for _, n := range names {
 		rs.replicas[n] = &replica{name: n, healthAddr: freeAddr(t)}
 	}
-	// Registered after the runs' own cleanups would be, so it runs before
-	// them: a stopped process cannot act on SIGTERM.
+	// After the runs' own cleanups (stopped, their logs scanned): the tail
+	// of every replica's last run, not only the test's last one.
 	t.Cleanup(func() {
-		for _, r := range rs.replicas {
-			if r.paused {
-				rs.Resume(r.name)
+		if !t.Failed() {
+			return
+		}
+		for _, n := range rs.names {
+			if p := rs.replicas[n].proc; p != nil {
+				logTail(t, fmt.Sprintf("replica %s, run %d", n, rs.replicas[n].runs), p.logPath, 25)
 			}
 		}
 	})
 	return rs
+}
+
+// startHA starts a high-availability test's parts: the Lease API,
+// PostgreSQL, the simulator with simArgs, and two replicas "a" and "b" prepared on
+// them (not started). configure changes each replica's config.
+func startHA(t *testing.T, bins binaries, simArgs []string, lookback time.Duration, configure func(cfg yamlMap)) (*testbed, *replicaSet) {
+	t.Helper()
+	lease := startLeaseAPI(t)
+	pg := startPostgres(t)
+	tb := newTestbed(t, bins, simArgs...)
+	return tb, newReplicaSet(t, tb, bins, pg, lease, lookback, configure, "a", "b")
 }
 
 // config is replica name's collector config.
@@ -132,6 +146,14 @@ func (rs *replicaSet) Start(name string) *collectorProc {
 		"--config", base+".yaml", healthGate)
 	r.proc.health = "http://" + r.healthAddr + "/status?verbose"
 	r.paused = false
+	// Runs before the run's own cleanup (last in, first out): a stopped
+	// process cannot act on its SIGTERM.
+	p := r.proc
+	t.Cleanup(func() {
+		if r.paused && r.proc == p {
+			rs.Resume(name)
+		}
+	})
 	return r.proc
 }
 
@@ -213,4 +235,25 @@ func electorUUID(p *collectorProc) string {
 		return m[1]
 	}
 	return ""
+}
+
+// waitSender waits up to d for the first request at or after since from a
+// replica other than not ("" for any replica), and returns it.
+func (rs *replicaSet) waitSender(since time.Time, not string, d time.Duration) (simRequest, bool) {
+	var got simRequest
+	ok := waitFor(d, func() bool {
+		for _, r := range rs.tb.sim.Requests(since) {
+			if _, known := rs.replicas[r.Client]; known && r.Client != not {
+				got = r
+				return true
+			}
+		}
+		return false
+	})
+	return got, ok
+}
+
+// leaseFigure says what the figures were measured against.
+func (l leaseSettings) String() string {
+	return fmt.Sprintf("lease_duration %s, renew_deadline %s, retry_period %s", l.Duration, l.RenewDeadline, l.RetryPeriod)
 }
