@@ -511,8 +511,7 @@ func TestShutdownDeadlineDecidesThePageInFlight(t *testing.T) {
 			require.NoError(t, err)
 			tick := newManualTicker()
 			rcv.clock = tick
-			rcv.startScheduler(newTestHost(), tp.poller.telemetry)
-			rcv.tenants.add(&tenantRun{id: cfg.TenantID, poller: tp.poller})
+			rcv.startScheduler(newTestHost(), tp.poller.telemetry, nil).add(&tenantRun{id: cfg.TenantID, poller: tp.poller})
 			waitFor(t, next.entered, "the page to enter the pipeline")
 
 			ctx, cancel := context.WithCancel(context.Background())
