@@ -10,18 +10,14 @@ import (
 	"net/url"
 	"sort"
 	"time"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
 )
 
 // simRequest is one API request in the simulator's request log (GET
 // /admin/requests): who sent it (its X-Sim-Client header), for which
 // tenant, what kind (list, details, legacy) and the answer's status.
-type simRequest struct {
-	Time   time.Time `json:"time"`
-	Client string    `json:"client"`
-	Tenant string    `json:"tenant"`
-	Kind   string    `json:"kind"`
-	Status int       `json:"status"`
-}
+type simRequest = simulator.RequestRecord
 
 // Requests returns the API requests the simulator received at or after
 // since (every request for the zero time), in time order.

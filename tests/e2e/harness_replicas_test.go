@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
 )
 
 // leaseSettings are the k8s_leader_elector extension's timings.
@@ -118,7 +120,7 @@ func (rs *replicaSet) config(name string) yamlMap {
 	rcv := receiverOf(cfg)
 	rcv["storage"] = "db_storage"
 	rcv["k8s_leader_elector"] = "k8s_leader_elector"
-	rcv["headers"] = yamlMap{"X-Sim-Client": name}
+	rcv["headers"] = yamlMap{simulator.ClientHeader: name}
 	if rs.configure != nil {
 		rs.configure(cfg)
 	}
