@@ -13,6 +13,8 @@ import (
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/auth"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/detailevents"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
 )
@@ -90,15 +92,28 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 		}
 	}
 	tenantAttr := attribute.String(pagelogs.AttributeTenantID, cfg.TenantID)
-	source, err := newSource(cfg, client, openBudget(cfg, store), sh.telemetry, tenantAttr, logger)
+	budget := openBudget(cfg, store)
+	source, err := newSource(cfg, client, budget, sh.telemetry, tenantAttr, logger)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 	}
+	pages := newPageBuilder(cfg, source.API(), entry.ResourceAttributes)
+	var details *tenantDetails
+	if cfg.Details.HasValue() {
+		d := *cfg.Details.Get()
+		dc, err := newDetailsClient(cfg, client, budget.Share(d.MaxRequestsPer5m), sh.telemetry, tenantAttr, logger)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
+		}
+		details = &tenantDetails{cfg: d, client: dc, mapper: detailevents.New(logmap.Options{FieldNames: cfg.FieldNames, BodyFormat: cfg.BodyFormat})}
+		pages.Emitted = details.stage
+	}
 	return &poller{
+		details:     details,
 		cfg:         cfg,
 		source:      source,
 		store:       store,
-		pages:       newPageBuilder(cfg, source.API(), entry.ResourceAttributes),
+		pages:       pages,
 		next:        r.next,
 		obs:         r.obs,
 		telemetry:   sh.telemetry,
