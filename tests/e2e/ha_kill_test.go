@@ -133,15 +133,7 @@ func TestHAFailoverKill(t *testing.T) {
 		t.Errorf("failovers did not cover both phases: %v", phases)
 	}
 
-	reqs := tb.sim.Requests(began)
-	all, overlaps := handovers(reqs, minHandoverGap(haLease))
-	t.Logf("%d requests by replica %v; %d handovers, shortest %s", len(reqs), byClient(reqs), len(all), shortestGap(all))
-	if len(overlaps) > 0 {
-		t.Errorf("two replicas sent within one lease period (a handover under %s): %v", minHandoverGap(haLease), overlaps)
-	}
-	if len(all) != failovers {
-		t.Errorf("%d handovers in the request log, want %d (one per kill): %v", len(all), failovers, all)
-	}
+	rs.checkOneSender(tb.sim.Requests(began), failovers)
 	fig.Other = fmt.Sprintf("failover (kill to the new leader's first request) %s, lease_duration %s; most repeated by one failover %d",
 		spread(times), haLease.Duration, slices.Max(perKill))
 }

@@ -78,16 +78,9 @@ func TestHAPostgresOutage(t *testing.T) {
 	setDelivery(fig, d, fmt.Sprintf("0 lost; ≤ %d (one page) repeated; recoverable, then OK", pageSize))
 	assertNoSecretsInLines(t, lines)
 
-	reqs := tb.sim.Requests(began)
-	all, overlaps := handovers(reqs, minHandoverGap(haLease))
-	t.Logf("%d requests by replica %v; handovers %v; %d lines exported during the outage", len(reqs), byClient(reqs), all,
-		linesDown-linesAtDown)
-	if len(overlaps) > 0 {
-		t.Errorf("two replicas sent within one lease period: %v", overlaps)
-	}
-	if len(all) > 0 {
-		t.Errorf("the leader changed during the PostgreSQL outage (the lease is not in PostgreSQL): %v", all)
-	}
+	t.Logf("%d lines exported during the outage", linesDown-linesAtDown)
+	// The lease is not PostgreSQL's: the leader stays.
+	all := rs.checkOneSender(tb.sim.Requests(began), 0)
 	fig.Other = fmt.Sprintf("status recoverable (%q), then OK %s after PostgreSQL was back; %d handovers",
 		truncate([]byte(during.firstErrorText), 80), recovery.Round(100*time.Millisecond), len(all))
 }

@@ -156,3 +156,31 @@ func spread(d []time.Duration) string {
 	r := func(q float64) time.Duration { return quantile(d, q).Round(10 * time.Millisecond) }
 	return fmt.Sprintf("min %s, median %s, max %s", r(0), r(0.5), r(1))
 }
+
+// checkOneSender judges the request log of a run with want failovers: no
+// two replicas send within one lease period, and the sender changes want
+// times, as the lease's holder did. It returns the request log's
+// handovers.
+func (rs *replicaSet) checkOneSender(reqs []simRequest, want int) []handover {
+	t := rs.t
+	t.Helper()
+	all, overlaps := handovers(reqs, minHandoverGap(haLease))
+	lease := rs.leaseHandovers()
+	t.Logf("%d requests by replica %v; handovers in the request log %v, of the lease %v", len(reqs), byClient(reqs), all, lease)
+	if len(overlaps) > 0 {
+		t.Errorf("two replicas sent within one lease period (a handover under %s): %v", minHandoverGap(haLease), overlaps)
+	}
+	if len(all) != want {
+		t.Errorf("%d handovers in the request log, want %d: %v", len(all), want, all)
+	}
+	if len(lease) != want {
+		t.Errorf("the lease changed holder %d times, want %d: %v", len(lease), want, lease)
+	} else if len(all) == want {
+		for i, h := range all {
+			if h.from+"->"+h.to != lease[i] {
+				t.Errorf("handover %d: the request log says %s, the lease %s", i+1, h, lease[i])
+			}
+		}
+	}
+	return all
+}

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator/kubelease"
 )
 
 // leaseSettings are the k8s_leader_elector extension's timings.
@@ -41,7 +42,7 @@ type replicaSet struct {
 	tb         *testbed
 	bins       binaries
 	pg         *postgres
-	lease      leaseServer
+	lease      *kubelease.Server
 	kubeconfig string
 	lookback   time.Duration
 	configure  func(cfg yamlMap)
@@ -54,7 +55,8 @@ type replicaSet struct {
 type replica struct {
 	name       string
 	healthAddr string
-	proc       *collectorProc // the current run
+	proc       *collectorProc   // the current run
+	all        []*collectorProc // every run, oldest first
 	runs       int
 	paused     bool
 }
@@ -62,7 +64,7 @@ type replica struct {
 // newReplicaSet prepares replicas by name against the testbed's simulator,
 // pg and lease; configure changes the receiver's keys (it is called on
 // each replica's config). Start each with Start.
-func newReplicaSet(t *testing.T, tb *testbed, bins binaries, pg *postgres, lease leaseServer, lookback time.Duration,
+func newReplicaSet(t *testing.T, tb *testbed, bins binaries, pg *postgres, lease *kubelease.Server, lookback time.Duration,
 	configure func(cfg yamlMap), names ...string) *replicaSet {
 	t.Helper()
 	rs := &replicaSet{t: t, tb: tb, bins: bins, pg: pg, lease: lease, lookback: lookback, configure: configure,
@@ -98,6 +100,46 @@ func startHA(t *testing.T, bins binaries, simArgs []string, lookback time.Durati
 	pg := startPostgres(t)
 	tb := newTestbed(t, bins, simArgs...)
 	return tb, newReplicaSet(t, tb, bins, pg, lease, lookback, configure, "a", "b")
+}
+
+// startLeaseAPI runs the fake Kubernetes Lease API (simulator/kubelease)
+// for the test, on loopback; the real k8s_leader_elector extension reaches
+// it through the kubeconfig it writes.
+func startLeaseAPI(t *testing.T) *kubelease.Server {
+	t.Helper()
+	srv, err := kubelease.Start(kubelease.Config{Namespaces: []string{haLeaseNamespace}})
+	if err != nil {
+		t.Fatalf("starting the Lease API: %v", err)
+	}
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+// leaseHandovers are the lease's changes of holder as the Lease API saw
+// them, by replica name ("?" for an identity no run logged), the first
+// acquisition left out.
+func (rs *replicaSet) leaseHandovers() []string {
+	names := map[string]string{}
+	for _, r := range rs.replicas {
+		for _, p := range r.all {
+			if id := electorUUID(p); id != "" {
+				names[id] = r.name
+			}
+		}
+	}
+	name := func(id string) string {
+		if n, ok := names[id]; ok {
+			return n
+		}
+		return "?"
+	}
+	var out []string
+	for _, tr := range rs.lease.Transitions(haLeaseNamespace, haLeaseName) {
+		if tr.From != "" && tr.To != "" {
+			out = append(out, name(tr.From)+"->"+name(tr.To))
+		}
+	}
+	return out
 }
 
 // config is replica name's collector config.
@@ -147,6 +189,7 @@ func (rs *replicaSet) Start(name string) *collectorProc {
 	r.proc = runBinary(t, rs.bins.otelcol, base+".log", []string{"KUBECONFIG=" + rs.kubeconfig},
 		"--config", base+".yaml", healthGate)
 	r.proc.health = "http://" + r.healthAddr + "/status?verbose"
+	r.all = append(r.all, r.proc)
 	r.paused = false
 	// Runs before the run's own cleanup (last in, first out): a stopped
 	// process cannot act on its SIGTERM.
