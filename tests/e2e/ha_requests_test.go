@@ -113,12 +113,13 @@ func (h handover) String() string {
 }
 
 // minHandoverGap is the shortest a handover may take when no replica
-// sends while another holds the lease: the new leader's first request
-// comes a lease duration after the last renewal it saw, and the old
-// leader's last request is at most a retry period (one renewal) after
-// that renewal; a further retry period of slack for the time a request
-// takes to be logged.
-func minHandoverGap(l leaseSettings) time.Duration { return l.Duration - 2*l.RetryPeriod }
+// sends while another holds the lease. The new leader's first request
+// comes at least a lease duration after the last renewal it saw; the old
+// leader may collect until its renew deadline has passed since its last
+// renewal (then client-go ends its leadership). So the two overlap only
+// if a handover is quicker than lease duration minus renew deadline, the
+// margin client-go keeps between them.
+func minHandoverGap(l leaseSettings) time.Duration { return l.Duration - l.RenewDeadline }
 
 // maxPerWindow is the most requests of tenant (any client, any status)
 // within any window of length w.

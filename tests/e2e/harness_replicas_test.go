@@ -5,8 +5,11 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -96,10 +99,34 @@ func newReplicaSet(t *testing.T, tb *testbed, bins binaries, pg *postgres, lease
 // them (not started). configure changes each replica's config.
 func startHA(t *testing.T, bins binaries, simArgs []string, lookback time.Duration, configure func(cfg yamlMap)) (*testbed, *replicaSet) {
 	t.Helper()
+	requireComponent(t, bins, "k8s_leader_elector")
 	lease := startLeaseAPI(t)
 	pg := startPostgres(t)
 	tb := newTestbed(t, bins, simArgs...)
 	return tb, newReplicaSet(t, tb, bins, pg, lease, lookback, configure, "a", "b")
+}
+
+// components is the built distribution's `components` output, read once.
+var components struct {
+	once sync.Once
+	out  string
+	err  error
+}
+
+// requireComponent fails the test unless the distribution was built with
+// the component of that type.
+func requireComponent(t *testing.T, bins binaries, typ string) {
+	t.Helper()
+	components.once.Do(func() {
+		out, err := exec.Command(bins.otelcol, "components").CombinedOutput()
+		components.out, components.err = string(out), err
+	})
+	if components.err != nil {
+		t.Fatalf("%s components: %v\n%s", bins.otelcol, components.err, components.out)
+	}
+	if !strings.Contains(components.out, "name: "+typ+"\n") {
+		t.Fatalf("the distribution has no %s component: add it to builder-config.yaml and `make build`", typ)
+	}
 }
 
 // startLeaseAPI runs the fake Kubernetes Lease API (simulator/kubelease)
@@ -202,12 +229,25 @@ func (rs *replicaSet) Start(name string) *collectorProc {
 	return r.proc
 }
 
-// StartAll starts every replica, in the order they were named.
+// StartAll starts every replica, in the order they were named, each once
+// the one before is ready. Not all at once: contrib's db_storage creates
+// its table with CREATE TABLE IF NOT EXISTS when the receiver opens it,
+// which PostgreSQL does not make safe against a concurrent twin (one of two
+// replicas starting together on a fresh database fails its start with
+// "duplicate key value violates unique constraint pg_type_typname_nsp_index";
+// on Kubernetes the pod is restarted and then starts).
 func (rs *replicaSet) StartAll() {
+	rs.t.Helper()
 	for _, n := range rs.names {
-		rs.Start(n)
+		p := rs.Start(n)
+		if !waitFor(30*time.Second, func() bool { return !p.Running() || strings.Contains(p.Log(), logReady) }) || !p.Running() {
+			rs.t.Fatalf("replica %s did not start: %v", n, p.err)
+		}
 	}
 }
+
+// logReady is the collector's line once every component has started.
+const logReady = "Everything is ready"
 
 // Proc is replica name's current run.
 func (rs *replicaSet) Proc(name string) *collectorProc { return rs.replicas[name].proc }
