@@ -45,17 +45,6 @@ func (s *sim) Requests(since time.Time) []simRequest {
 	return out
 }
 
-// firstRequest is the first request at or after t0 from client ("" for
-// anyone), and whether there is one.
-func firstRequest(reqs []simRequest, t0 time.Time, client string) (simRequest, bool) {
-	for _, r := range reqs {
-		if !r.Time.Before(t0) && (client == "" || r.Client == client) {
-			return r, true
-		}
-	}
-	return simRequest{}, false
-}
-
 // senderRun is a stretch of consecutive requests from one client.
 type senderRun struct {
 	client      string
