@@ -51,6 +51,11 @@ type poller struct {
 
 	// details looks up the detail events of chosen rows (nil when off).
 	details *tenantDetails
+
+	// unsavedPages counts the pages since lastWrite whose write was
+	// deferred (see deferWrite).
+	unsavedPages int
+	lastWrite    time.Time
 }
 
 // poll runs the live pass up to now - delay, then the settling pass when
@@ -197,7 +202,36 @@ func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.R
 	if page.NextLink == "" {
 		p.finishRange(pass, r, readAt)
 	}
-	return p.store.CommitPage(p.deliveryCtx, txn)
+	if logs.LogRecordCount() == 0 && p.deferWrite() {
+		return nil
+	}
+	if err := p.store.CommitPage(p.deliveryCtx, txn); err != nil {
+		return err
+	}
+	p.unsavedPages, p.lastWrite = 0, time.Now()
+	return nil
+}
+
+// Bounds of the pages whose write is deferred: at most maxUnsavedPages
+// (so a restart spends at most that many requests of the tenant's budget
+// it does not know of) and for at most maxUnsavedFor.
+const (
+	maxUnsavedPages = 10
+	maxUnsavedFor   = 5 * time.Minute
+)
+
+// deferWrite tells whether a page that emitted nothing may skip its
+// storage write: it only moved the cursor, so a crash before the next
+// write reads those pages again, one request each, and repeats nothing
+// (their rows' keys were stored when the rows were emitted). An idle
+// tenant's poll is all such pages, and its write (a storage transaction,
+// with its fsync or its PostgreSQL round trips) is most of the poll's work.
+func (p *poller) deferWrite() bool {
+	if p.unsavedPages >= maxUnsavedPages || time.Since(p.lastWrite) >= maxUnsavedFor {
+		return false
+	}
+	p.unsavedPages++
+	return true
 }
 
 // finishRange moves the pass's cursor to the range end. A live range read
@@ -228,7 +262,9 @@ func (p *poller) finishRange(pass checkpoint.Pass, r msgtrace.Range, readAt time
 func (p *poller) save(ctx context.Context) {
 	if err := p.store.Save(ctx); err != nil {
 		p.logger.Error("could not save the checkpoint", zap.Error(err))
+		return
 	}
+	p.unsavedPages, p.lastWrite = 0, time.Now()
 }
 
 // recordLag reports how far the live cursor is behind now and behind the
