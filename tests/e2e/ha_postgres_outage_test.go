@@ -10,7 +10,8 @@ import (
 
 // TestHAPostgresOutage: the replicas' PostgreSQL is stopped for 60s during
 // live collection and started again. The leader reports a recoverable
-// error (the health check shows it) and moves no cursor; once PostgreSQL
+// error (the health check shows it, all through the outage) and moves no
+// cursor; once PostgreSQL
 // is back, collection resumes by itself and the status is OK again; nothing
 // is lost and at most one page repeated. The lease is not PostgreSQL's, so
 // the leader stays.
@@ -64,6 +65,9 @@ func TestHAPostgresOutage(t *testing.T) {
 	if during.toError == 0 {
 		t.Errorf("the leader's status never showed a recoverable error while PostgreSQL was down: %s", during)
 	}
+	if during.toOK > 0 {
+		t.Errorf("the leader's status went back to OK %d times while PostgreSQL was still down (polls that wrote nothing): %s", during.toOK, during)
+	}
 	if !recovered {
 		t.Errorf("the leader's status was not OK within 60s of PostgreSQL's restart: %s", after)
 	}
@@ -81,6 +85,6 @@ func TestHAPostgresOutage(t *testing.T) {
 	t.Logf("%d lines exported during the outage", linesDown-linesAtDown)
 	// The lease is not PostgreSQL's: the leader stays.
 	all := rs.checkOneSender(tb.sim.Requests(began), 0)
-	fig.Other = fmt.Sprintf("status recoverable (%q), then OK %s after PostgreSQL was back; %d handovers",
-		truncate([]byte(during.firstErrorText), 80), recovery.Round(100*time.Millisecond), len(all))
+	fig.Other = fmt.Sprintf("status recoverable (%q; back to OK %d times during the outage), then OK %s after PostgreSQL was back; %d handovers",
+		truncate([]byte(during.firstErrorText), 80), during.toOK, recovery.Round(100*time.Millisecond), len(all))
 }
