@@ -100,6 +100,25 @@ test-deps:
 
 unit-test: test-deps
 
+# PostgreSQL is the shared storage of the high-availability e2e tests
+# (tests/e2e/ha_*_test.go start their own cluster, as an unprivileged user,
+# on loopback). Debian keeps initdb and pg_ctl in /usr/lib/postgresql/*/bin,
+# off PATH, where the tests look too. Without it those tests skip, except
+# under CI=true, where they fail; so here too a failed install fails only
+# under CI.
+.PHONY: ha-deps
+## ha-deps: install Debian's postgresql (apt-get) for the high-availability e2e tests, unless initdb and pg_ctl are there
+ha-deps:
+	@{ command -v initdb && command -v pg_ctl; } >/dev/null 2>&1 && exit 0; \
+	for d in /usr/lib/postgresql/*/bin; do [ -x "$$d/initdb" ] && [ -x "$$d/pg_ctl" ] && exit 0; done; \
+	sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	echo "ha-deps: installing postgresql"; \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null; } && exit 0; \
+	if [ "$$CI" = true ]; then echo "ha-deps: could not install postgresql (CI=true)"; exit 1; fi; \
+	echo "ha-deps: could not install postgresql: the high-availability e2e tests will skip"
+
+e2e-test: ha-deps
+
 # ---- Packages and container image (see README "Install as a service") ----
 # make package: goreleaser (pinned in packaging/go.mod) over one ocb generation:
 # linux amd64+arm64 tarballs, .deb, .rpm, checksums.txt in build/package.

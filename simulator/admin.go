@@ -13,7 +13,10 @@ import (
 //
 //	GET  /admin/health                 {"status":"ok"}
 //	GET  /admin/truth?start=&end=      final rows of [start, end], JSON lines (Graph shape; format=legacy for legacy)
+//	GET  /admin/details-truth?start=&end=&statuses=failed,quarantined
+//	                                   detail events of those rows in their final status, JSON lines (DetailsTruth)
 //	GET  /admin/counters               Counters as JSON
+//	GET  /admin/requests?since=RFC3339Nano  the request log (RequestRecord), JSON lines
 //	POST /admin/counters/reset
 //	GET  /admin/faults                 the fault setting
 //	POST /admin/faults                 replace the fault setting (JSON Faults)
@@ -32,8 +35,12 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	case "/admin/truth":
 		s.serveTruth(w, r, s.HomeTenant())
+	case "/admin/details-truth":
+		s.serveDetailsTruth(w, r, s.HomeTenant())
 	case "/admin/counters":
 		writeJSON(w, http.StatusOK, s.Counters())
+	case "/admin/requests":
+		s.serveRequests(w, r)
 	case "/admin/counters/reset":
 		if !requirePost(w, r) {
 			return

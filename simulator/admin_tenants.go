@@ -15,6 +15,7 @@ import (
 //	GET  /admin/tenants/{id}            one tenant, by GUID or domain (same query)
 //	POST /admin/tenants/{id}            change it (JSON TenantPatch): consent, service principal, faults
 //	GET  /admin/tenants/{id}/truth      its final rows, as /admin/truth
+//	GET  /admin/tenants/{id}/details-truth  its rows' detail events, as /admin/details-truth
 //
 // POST /admin/counters/reset resets every tenant's counters too.
 
@@ -136,6 +137,9 @@ func (s *Simulator) serveTenantsAdmin(w http.ResponseWriter, r *http.Request) {
 	switch sub {
 	case "truth":
 		s.serveTruth(w, r, t)
+		return
+	case "details-truth":
+		s.serveDetailsTruth(w, r, t)
 		return
 	case "":
 	default:

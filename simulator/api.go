@@ -71,6 +71,7 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request, ep endpoint
 		}
 		recorded = true
 		s.counters.response(ep.String(), status)
+		s.logRequest(r, auth, now, ep, status)
 		if auth.ok {
 			t.counts.response(ep.String(), status)
 		}

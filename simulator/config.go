@@ -2,6 +2,8 @@ package simulator
 
 import (
 	"crypto/x509"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -292,4 +294,23 @@ func (m ModelConfig) withDefaults(now time.Time) ModelConfig {
 		m.Domain = "contoso.com"
 	}
 	return m
+}
+
+// allStatuses are every status a row can have, in Graph's spelling.
+var allStatuses = []Status{StatusGettingStatus, StatusPending, StatusDelivered, StatusFailed, StatusExpanded,
+	StatusQuarantined, StatusFilteredAsSpam, StatusNone, StatusRecalled, StatusUnknownFutureValue}
+
+// ParseStatus reads a status in any case ("filteredasspam") as Graph
+// spells it ("filteredAsSpam").
+func ParseStatus(s string) (Status, error) {
+	for _, st := range allStatuses {
+		if strings.EqualFold(s, string(st)) {
+			return st, nil
+		}
+	}
+	names := make([]string, len(allStatuses))
+	for i, st := range allStatuses {
+		names[i] = string(st)
+	}
+	return "", fmt.Errorf("%q is not a message trace status; use one of %s", s, strings.Join(names, ", "))
 }

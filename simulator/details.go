@@ -80,7 +80,7 @@ func (s *Simulator) serveDetails(buf []byte, r *http.Request, t *Tenant, now tim
 		buf = append(buf, `,"messageId":`...)
 		buf = appendNullable(buf, row.MessageID, row.Nulls&NullMessageID != 0)
 		buf = append(buf, `,"dateTime":"`...)
-		buf = row.Received.Add(ev.after).UTC().AppendFormat(buf, graphTimeLayout)
+		buf = ev.at.UTC().AppendFormat(buf, graphTimeLayout)
 		buf = append(buf, `","event":`...)
 		buf = appendString(buf, ev.event)
 		buf = append(buf, `,"action":`...)
@@ -88,51 +88,18 @@ func (s *Simulator) serveDetails(buf []byte, r *http.Request, t *Tenant, now tim
 		buf = append(buf, `,"description":`...)
 		buf = appendString(buf, ev.description)
 		buf = append(buf, `,"data":`...)
-		buf = appendString(buf, `<root><MEP Name="Recipient" String="`+xmlEscape(row.RecipientAddress)+`"/><MEP Name="Event" String="`+ev.event+`"/></root>`)
+		buf = appendString(buf, ev.data)
 		buf = append(buf, '}')
 	}
 	buf = append(buf, `]}`...)
 	return response{status: http.StatusOK, contentType: graphContentType, body: buf, rows: 1}
 }
 
-type detailEvent struct {
-	event, action, description string
-	after                      time.Duration
-}
-
-// detailEvents tells the row's story as the status seen now has it.
-func detailEvents(r *Row, st Status) []detailEvent {
-	evs := []detailEvent{{event: "Receive", description: "Message received by: " + strings.ToUpper("BN8PR12MB"+r.ID[:4]) + ".namprd12.prod.outlook.com"}}
-	after := 900 * time.Millisecond
-	switch st {
-	case StatusDelivered:
-		if r.ToIP != "" {
-			evs = append(evs, detailEvent{event: "Send", description: "The message was sent to " + r.ToIP + ".", after: after})
-		} else {
-			evs = append(evs, detailEvent{event: "Deliver", description: "The message was successfully delivered.", after: after})
-		}
-	case StatusFailed:
-		evs = append(evs, detailEvent{event: "Fail", description: "Reason: [{LED=550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup};{MSG=};{FQDN=};{IP=};{LRT=}]", after: after})
-	case StatusExpanded:
-		evs = append(evs, detailEvent{event: "Expand", description: "The distribution group was expanded.", after: after})
-	case StatusQuarantined:
-		evs = append(evs, detailEvent{event: "Fail", action: "Quarantine", description: "The message was quarantined by policy.", after: after})
-	case StatusFilteredAsSpam:
-		evs = append(evs, detailEvent{event: "Deliver", action: "MoveToJmf", description: "The message was delivered to the Junk Email folder.", after: after})
-	default:
-		evs = append(evs, detailEvent{event: "Defer", description: "The message was deferred: the recipient server is not answering. Retrying.", after: after})
-	}
-	return evs
-}
-
+// detailID is event i's id: stable for (row, i), whatever the status.
 func detailID(r *Row, i int) string {
 	h := fnv.New64a()
 	h.Write([]byte(r.ID))
 	h.Write([]byte(r.RecipientAddress))
 	g := newRNG(h.Sum64(), uint64(i))
 	return guid(&g)
-}
-
-func xmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&apos;").Replace(s)
 }

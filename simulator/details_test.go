@@ -2,6 +2,8 @@ package simulator
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -58,4 +60,83 @@ func TestDetailsByRecipient(t *testing.T) {
 	if c := s.Counters(); c.Requests["graph_details"][200] != int64(len(p.Value))+1 || c.Requests["graph_details"][404] != 1 {
 		t.Fatalf("counters %v", c.Requests)
 	}
+}
+
+// TestDetailsShareFaultsAndQuota: the details call goes through the same
+// fault injection and tenant quota as the list call.
+func TestDetailsShareFaultsAndQuota(t *testing.T) {
+	clk := newClock(testNow)
+	cfg := quiet(5000, clk)
+	cfg.Rows = []Row{{ID: "static-1", RecipientAddress: "dan@contoso.com", Received: testNow.Add(-30 * time.Minute), Status: StatusQuarantined}}
+	cases := []struct {
+		name        string
+		faults      Faults
+		status      int
+		contentType string
+	}{
+		{"throttle", Faults{Throttle: 1, RetryAfterSeconds: 7}, 429, "application/json"},
+		{"server error", Faults{ServerError: 1}, 500, "application/json"},
+		{"unavailable", Faults{Unavailable: 1}, 503, "application/json"},
+		{"html", Faults{HTML: 1}, 200, "text/html; charset=utf-8"},
+		{"service principal", Faults{ServicePrincipalMissing: true}, 401, "application/json"},
+		{"permission", Faults{PermissionMissing: true}, 403, "application/json"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := startSim(t, cfg)
+			tok := token(t, s, graphAud)
+			s.SetFaults(tc.faults)
+			r := get(t, detailsURL(s, "static-1", "dan@contoso.com"), tok)
+			if r.status != tc.status || r.header.Get("Content-Type") != tc.contentType {
+				t.Fatalf("%d %s: %s", r.status, r.header.Get("Content-Type"), r.body)
+			}
+			if tc.status == 429 && r.header.Get("Retry-After") != "7" {
+				t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
+			}
+			if c := s.Counters(); c.Requests["graph_details"][tc.status] != 1 {
+				t.Fatalf("counters %v", c.Requests)
+			}
+		})
+	}
+	t.Run("truncated", func(t *testing.T) {
+		s := startSim(t, cfg)
+		tok := token(t, s, graphAud)
+		s.SetFaults(Faults{Truncated: 1})
+		for range 4 { // either way of truncating
+			req, _ := http.NewRequest("GET", detailsURL(s, "static-1", "dan@contoso.com"), nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				continue
+			}
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && json.Valid(b) {
+				t.Fatalf("a whole body: %s", b)
+			}
+		}
+		if s.Counters().Faults["truncated"] < 4 { // the client may retry a cut GET
+			t.Fatalf("faults %v", s.Counters().Faults)
+		}
+	})
+	t.Run("quota shared with the list", func(t *testing.T) {
+		c := cfg
+		c.RateLimit = 3
+		s := startSim(t, c)
+		tok := token(t, s, graphAud)
+		for i := range 3 {
+			if r := get(t, graphURL(s, graphFilter(testNow.Add(-time.Hour), testNow), 10), tok); r.status != 200 {
+				t.Fatalf("list %d: %d", i, r.status)
+			}
+		}
+		r := get(t, detailsURL(s, "static-1", "dan@contoso.com"), tok)
+		if r.status != 429 || r.header.Get("Retry-After") == "" {
+			t.Fatalf("details after the quota is spent: %d %s", r.status, r.body)
+		}
+		clk.Advance(6 * time.Minute)
+		defer clk.Advance(-6 * time.Minute)
+		if r := get(t, detailsURL(s, "static-1", "dan@contoso.com"), tok); r.status != 200 {
+			t.Fatalf("details once the window freed: %d", r.status)
+		}
+	})
 }

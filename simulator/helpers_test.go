@@ -44,7 +44,7 @@ func startSim(t *testing.T, cfg Config) *Simulator {
 }
 
 // token gets an app-only token for resource through the identity endpoint.
-func token(t *testing.T, s *Simulator, resource string) string {
+func token(t testing.TB, s *Simulator, resource string) string {
 	t.Helper()
 	form := url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {s.cfg.ClientID},

@@ -31,6 +31,7 @@ type Simulator struct {
 	cfg      Config
 	id       *identity.Server
 	counters *counters
+	requests *requestLog
 	legacy   *posCache
 	// tenants are the home tenant, then Config.Tenants; tenantByName finds
 	// them by lower-case GUID and domain.
@@ -48,6 +49,7 @@ func Start(cfg Config) (*Simulator, error) {
 	s := &Simulator{
 		cfg:      cfg,
 		counters: newCounters(cfg.RateWindow),
+		requests: newRequestLog(requestLogCap),
 		legacy:   newPosCache(),
 	}
 	s.id = identity.New(identity.Config{

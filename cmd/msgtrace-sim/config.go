@@ -6,7 +6,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -30,9 +34,12 @@ type fileConfig struct {
 	MaxVisibilityDelay simulator.Duration `json:"max_visibility_delay"`
 	ChangingFraction   float64            `json:"changing_fraction"`
 	MaxChangeDelay     simulator.Duration `json:"max_change_delay"`
-	Organization       string             `json:"organization"`
-	Domain             string             `json:"domain"`
-	RowsFile           string             `json:"rows_file"` // explicit rows (JSON array or API response)
+	// StatusWeights are the final statuses' relative weights
+	// ({delivered: 70, failed: 10}); absent or empty: the simulator's mix.
+	StatusWeights statusWeights `json:"status_weights"`
+	Organization  string        `json:"organization"`
+	Domain        string        `json:"domain"`
+	RowsFile      string        `json:"rows_file"` // explicit rows (JSON array or API response)
 
 	// RateLimit: requests per tenant per window. As every setting of the
 	// simulator: absent or 0 means the default (100), negative means none.
@@ -122,6 +129,9 @@ func (c fileConfig) validate() error {
 	if c.RowsPerDay < 0 || c.Days < 0 {
 		errs = append(errs, fmt.Errorf("rows_per_day and days are amounts: %g and %g must not be negative", c.RowsPerDay, c.Days))
 	}
+	if err := c.StatusWeights.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.Tenants.validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -141,7 +151,7 @@ func (c fileConfig) simConfig(now time.Time) (simulator.Config, error) {
 			RowsPerDay: c.RowsPerDay, DailySwing: c.DailySwing, From: now.Add(-time.Duration(c.Days * float64(24*time.Hour))),
 			DelayedFraction: c.DelayedFraction, MaxVisibilityDelay: time.Duration(c.MaxVisibilityDelay),
 			ChangingFraction: c.ChangingFraction, MaxChangeDelay: time.Duration(c.MaxChangeDelay),
-			Organization: c.Organization, Domain: c.Domain,
+			Organization: c.Organization, Domain: c.Domain, StatusWeights: c.StatusWeights.weights(),
 		},
 	}
 	tenants, err := c.Tenants.tenants(c.Seed, cfg.Model)
@@ -185,4 +195,73 @@ func readCertificate(path string) (*x509.Certificate, error) {
 			return x509.ParseCertificate(block.Bytes)
 		}
 	}
+}
+
+// statusWeights are final statuses' relative weights by name (any case):
+// "delivered=70,failed=10" as a flag, a map in the file.
+type statusWeights map[string]float64
+
+func (w *statusWeights) String() string {
+	if w == nil || len(*w) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(*w))
+	for n := range *w {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + "=" + strconv.FormatFloat((*w)[n], 'g', -1, 64)
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set reads the flag: replaces the whole mix.
+func (w *statusWeights) Set(v string) error {
+	m := statusWeights{}
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		name, num, ok := strings.Cut(part, "=")
+		f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+		if !ok || err != nil {
+			return fmt.Errorf("%q is not status=weight (delivered=70,failed=10,quarantined=10,filteredAsSpam=10)", part)
+		}
+		m[strings.TrimSpace(name)] = f
+	}
+	*w = m
+	return nil
+}
+
+func (w statusWeights) validate() error {
+	var errs []error
+	positive := false
+	for name, f := range w {
+		if _, err := simulator.ParseStatus(name); err != nil {
+			errs = append(errs, fmt.Errorf("status_weights (-status-weights): %w", err))
+		}
+		if f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+			errs = append(errs, fmt.Errorf("status_weights (-status-weights): %s=%g: weights are relative amounts, 0 or more", name, f))
+		}
+		positive = positive || f > 0
+	}
+	if len(w) > 0 && !positive {
+		errs = append(errs, errors.New("status_weights (-status-weights): no status has a weight above 0; leave the setting out for the default mix"))
+	}
+	return errors.Join(errs...)
+}
+
+// weights is the simulator's form (nil: its default mix); validate first.
+func (w statusWeights) weights() map[simulator.Status]float64 {
+	if len(w) == 0 {
+		return nil
+	}
+	out := make(map[simulator.Status]float64, len(w))
+	for name, f := range w {
+		st, _ := simulator.ParseStatus(name)
+		out[st] += f
+	}
+	return out
 }

@@ -3,6 +3,7 @@
 // Logic HTTP source, for demos and end-to-end tests.
 //
 //	msgtrace-sim [-config sim.yaml] [-seed 1] [-rows-per-day 10000] [-days 15]
+//	             [-status-weights delivered=70,failed=10,quarantined=10,filteredAsSpam=10]
 //	             [-https-addr 127.0.0.1:18443] [-http-addr 127.0.0.1:18081]
 //	             [-sumo-addr 127.0.0.1:18080] [-dir .msgtrace-sim] [-faults '{"throttle":0.05}']
 //	             [-tenants 50 -tenant-spread lognormal -tenant-rows-min 100 -tenant-rows-max 1000000
@@ -91,6 +92,7 @@ func parseFlags(args []string, c *fileConfig) (configPath string, err error) {
 	fs.Var(&c.MaxVisibilityDelay, "max-visibility-delay", "longest visibility delay (0: 30m)")
 	fs.Float64Var(&c.ChangingFraction, "changing-fraction", c.ChangingFraction, "fraction of rows whose status changes (0: 0.1; negative: none)")
 	fs.Var(&c.MaxChangeDelay, "max-change-delay", "longest status change delay (0: 1h)")
+	fs.Var(&c.StatusWeights, "status-weights", "final statuses' relative weights, e.g. delivered=70,failed=10,quarantined=10,filteredAsSpam=10 (empty: mostly delivered)")
 	fs.StringVar(&c.RowsFile, "rows", c.RowsFile, "JSON file of explicit rows (array or API response)")
 	fs.BoolVar(&c.LegacyVerbose, "legacy-verbose", c.LegacyVerbose, "answer the legacy report in the verbose OData shape")
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -197,5 +198,54 @@ func TestServeStartsAndStops(t *testing.T) {
 	}
 	if s := out.String(); !strings.Contains(s, "graph") || !strings.Contains(s, "sumo") || strings.Contains(s, "sim-client-secret") {
 		t.Fatalf("output:\n%s", s)
+	}
+}
+
+// TestStatusWeights: -status-weights and status_weights set the final
+// statuses' mix (names in any case, flag over file); mistakes stop the
+// command naming the key.
+func TestStatusWeights(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "sim.yaml")
+	if err := os.WriteFile(file, []byte("status_weights:\n  delivered: 70\n  Failed: 30\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		want map[simulator.Status]float64
+		err  string
+	}{
+		{name: "default mix", args: nil, want: nil},
+		{name: "file", args: []string{"-config", file},
+			want: map[simulator.Status]float64{simulator.StatusDelivered: 70, simulator.StatusFailed: 30}},
+		{name: "flag over file", args: []string{"-config", file, "-status-weights", "delivered=70,failed=10,quarantined=10,filteredasspam=10"},
+			want: map[simulator.Status]float64{simulator.StatusDelivered: 70, simulator.StatusFailed: 10,
+				simulator.StatusQuarantined: 10, simulator.StatusFilteredAsSpam: 10}},
+		{name: "unknown status", args: []string{"-status-weights", "delivered=1,bounced=2"}, err: `status_weights (-status-weights): "bounced" is not a message trace status`},
+		{name: "negative", args: []string{"-status-weights", "failed=-1,delivered=1"}, err: "failed=-1: weights are relative amounts"},
+		{name: "all zero", args: []string{"-status-weights", "failed=0"}, err: "no status has a weight above 0"},
+		{name: "syntax", args: []string{"-status-weights", "failed:3"}, err: `"failed:3" is not status=weight`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseArgs(tc.args)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc, err := c.simConfig(time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(sc.Model.StatusWeights, tc.want) {
+				t.Fatalf("weights %v, want %v", sc.Model.StatusWeights, tc.want)
+			}
+		})
 	}
 }

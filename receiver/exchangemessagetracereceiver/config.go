@@ -94,7 +94,31 @@ type Config struct {
 	// of emitted rows and (authorization-code flow) the refresh token.
 	StorageID *component.ID `mapstructure:"storage"`
 
+	// LeaderElectorID names a k8s_leader_elector extension: replicas
+	// sharing one storage (db_storage on PostgreSQL) collect only while
+	// they hold its lease.
+	LeaderElectorID *component.ID `mapstructure:"k8s_leader_elector"`
+
+	// Details turns on the detail events of chosen rows (Graph
+	// getDetailsByRecipient): the key alone turns them on with defaults.
+	Details configoptional.Optional[DetailsConfig] `mapstructure:"details"`
+
 	_ struct{}
+}
+
+// DetailsConfig chooses which rows get their detail events looked up and
+// what the lookups may spend of the tenant's request budget.
+type DetailsConfig struct {
+	// Statuses are the row statuses whose details are looked up (any
+	// spelling, compared without regard to case).
+	Statuses []string `mapstructure:"statuses"`
+	// MaxRequestsPer5m is the lookups' share of max_requests_per_5m: the
+	// list calls always keep the rest, and lookups run only after the
+	// poll's list calls, in what the share has left.
+	MaxRequestsPer5m int `mapstructure:"max_requests_per_5m"`
+	// MaxPending bounds each tenant's queue of lookups; past it the oldest
+	// are dropped (counted, with a warning), never rows.
+	MaxPending int `mapstructure:"max_pending"`
 }
 
 // CertificateConfig is a certificate credential: a PEM file holding the

@@ -191,7 +191,8 @@ func addKeys(t reflect.Type, prefix string, keys map[string]bool) {
 
 // notKeys are snake_case words messages use that are not keys.
 var notKeys = map[string]bool{
-	"file_storage": true, // the storage extension's type
+	"file_storage": true, // the storage extensions' types
+	"db_storage":   true,
 }
 
 var urlPattern = regexp.MustCompile(`https?://\S+`)

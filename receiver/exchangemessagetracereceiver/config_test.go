@@ -197,6 +197,18 @@ var invalidConfigs = []struct {
 	{"retry elapsed under interval", func(c *Config) { c.RetryOnFailure.MaxElapsedTime = time.Second }, []string{"retry_on_failure: 'max_elapsed_time' must not be less than 'initial_interval'"}},
 	{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, []string{"timeout: -1s must not be negative"}},
 
+	// details and high availability.
+	{"details with the legacy report", func(c *Config) {
+		c.API = apiReporting
+		c.Details.GetOrInsertDefault()
+	}, []string{"details: needs api: graph", "MessageTraceDetail"}},
+	{"details without statuses", func(c *Config) { c.Details.GetOrInsertDefault().Statuses = nil }, []string{"details.statuses: empty"}},
+	{"details with a blank status", func(c *Config) { c.Details.GetOrInsertDefault().Statuses = []string{"failed", " "} }, []string{"details.statuses[1]: empty"}},
+	{"details share zero", func(c *Config) { c.Details.GetOrInsertDefault().MaxRequestsPer5m = 0 }, []string{"details.max_requests_per_5m: 0 must be at least 1"}},
+	{"details share takes the whole budget", func(c *Config) { c.Details.GetOrInsertDefault().MaxRequestsPer5m = 80 }, []string{"details.max_requests_per_5m: 80 must be below max_requests_per_5m (80)", "list calls must keep a part"}},
+	{"details queue zero", func(c *Config) { c.Details.GetOrInsertDefault().MaxPending = 0 }, []string{"details.max_pending: 0 must be at least 1"}},
+	{"leader election without storage", func(c *Config) { c.LeaderElectorID = storageID("k8s_leader_elector") }, []string{"k8s_leader_elector: needs storage", "db_storage"}},
+
 	// endpoint and authority_host: absolute https URLs, never guessed at.
 	{"endpoint without scheme", func(c *Config) { c.Endpoint = "graph.microsoft.com/v1.0" }, []string{`endpoint: "graph.microsoft.com/v1.0" is not an absolute URL`, "e.g. https://graph.microsoft.com/v1.0"}},
 	{"endpoint path only", func(c *Config) { c.Endpoint = "/v1.0" }, []string{`endpoint: "/v1.0" is not an absolute URL`, "e.g. " + defaultGraphEndpoint}},
@@ -263,6 +275,11 @@ func TestValidateAcceptsWhatWorks(t *testing.T) {
 		{"max window 10 days", func(c *Config) { c.MaxWindow = 240 * time.Hour }},
 		{"no quota of our own", func(c *Config) { c.MaxRequestsPer5m = 0 }},
 		{"retry off", func(c *Config) { c.RetryOnFailure.Enabled, c.RetryOnFailure.RandomizationFactor = false, 2 }},
+		{"details with defaults", func(c *Config) { c.Details.GetOrInsertDefault() }},
+		{"details of any status", func(c *Config) { c.Details.GetOrInsertDefault().Statuses = []string{"Delivered", "recalled"} }},
+		{"two replicas on one storage", func(c *Config) {
+			c.LeaderElectorID, c.StorageID = storageID("k8s_leader_elector"), storageID("db_storage")
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -280,4 +297,5 @@ func TestFactoryDefaultsAreValidButForTheTenant(t *testing.T) {
 	assert.Contains(t, err.Error(), "tenant_id: required")
 	assert.False(t, cfg.ManagedIdentity.HasValue(), "managed_identity is off until the key is written")
 	assert.False(t, cfg.WorkloadIdentity.HasValue(), "workload_identity is off until the key is written")
+	assert.False(t, cfg.Details.HasValue(), "details are off until the key is written")
 }

@@ -53,6 +53,10 @@ func (c *Config) Validate() error {
 	if c.MaxRequestsPer5m < 0 || c.MaxRequestsPer5m > tenantRateLimit {
 		add("max_requests_per_5m: %d is outside 0..%d: Microsoft allows %d per tenant per 5 minutes, shared with every other tool (0 means no limit of our own)", c.MaxRequestsPer5m, tenantRateLimit, tenantRateLimit)
 	}
+	errs = append(errs, c.validateDetails()...)
+	if c.LeaderElectorID != nil && c.StorageID == nil {
+		add("k8s_leader_elector: needs storage that every replica reaches (db_storage with driver pgx): each new leader resumes from the cursor the previous one stored")
+	}
 	if c.Timeout < 0 {
 		add("timeout: %s must not be negative (0 means no timeout; default 60s)", c.Timeout)
 	}
@@ -108,6 +112,41 @@ func (c *Config) validateCredentials() []error {
 		if c.StorageID == nil {
 			add("authorization_code: needs storage (e.g. file_storage): every refresh rotates the refresh token and a code can be redeemed only once, so without storage a restart loses access")
 		}
+	}
+	return errs
+}
+
+// validateDetails checks the details block, when it is on.
+func (c *Config) validateDetails() []error {
+	if !c.Details.HasValue() {
+		return nil
+	}
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	d := c.Details.Get()
+	if c.API == apiReporting {
+		add("details: needs api: graph: the legacy report's MessageTraceDetail is retired with it; remove details or switch to Graph")
+	}
+	if len(d.Statuses) == 0 {
+		add("details.statuses: empty: list the row statuses whose detail events to look up (e.g. [failed, quarantined, filteredAsSpam]), or remove details")
+	}
+	for i, s := range d.Statuses {
+		if strings.TrimSpace(s) == "" {
+			add("details.statuses[%d]: empty: name a status (e.g. quarantined)", i)
+		}
+	}
+	if d.MaxRequestsPer5m < 1 {
+		add("details.max_requests_per_5m: %d must be at least 1 (the lookups' share of max_requests_per_5m)", d.MaxRequestsPer5m)
+	}
+	budget := c.MaxRequestsPer5m
+	if budget == 0 {
+		budget = tenantRateLimit
+	}
+	if d.MaxRequestsPer5m >= budget {
+		add("details.max_requests_per_5m: %d must be below max_requests_per_5m (%d): the list calls must keep a part of the tenant's budget (default 30 of 80)", d.MaxRequestsPer5m, budget)
+	}
+	if d.MaxPending < 1 {
+		add("details.max_pending: %d must be at least 1 (default 10000 lookups per tenant)", d.MaxPending)
 	}
 	return errs
 }

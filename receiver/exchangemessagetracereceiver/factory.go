@@ -50,6 +50,16 @@ func createDefaultConfig() component.Config {
 		// a client_id does.
 		ManagedIdentity:  configoptional.Default(ManagedIdentityConfig{}),
 		WorkloadIdentity: configoptional.Default(WorkloadIdentityConfig{}),
+		Details: configoptional.Default(DetailsConfig{
+			Statuses: []string{"failed", "quarantined", "filteredAsSpam"},
+			// 30 of the default 80 leave the list calls 50 per 5 minutes:
+			// a steady poll needs 1-3, a backfill of a million-row day
+			// about 200 pages (20 minutes at 50). 30 lookups per 5 minutes
+			// are 8,640 rows' details a day.
+			MaxRequestsPer5m: 30,
+			// About 29 hours of the default share; ~200 bytes each.
+			MaxPending: 10000,
+		}),
 	}
 }
 

@@ -48,11 +48,19 @@ type poller struct {
 
 	// rangeRows counts the rows emitted by the range being read, for its log line.
 	rangeRows int
+
+	// details looks up the detail events of chosen rows (nil when off).
+	details *tenantDetails
+
+	// unsavedPages counts the pages since lastWrite whose write was
+	// deferred (see deferWrite).
+	unsavedPages int
+	lastWrite    time.Time
 }
 
 // poll runs the live pass up to now - delay, then the settling pass when
 // enough settled time has accumulated (each range forgets the keys no later
-// range can meet as soon as it is delivered).
+// range can meet as soon as it is delivered), then the detail lookups.
 func (p *poller) poll(ctx context.Context) error {
 	now := p.now()
 	p.initCursors(ctx, now)
@@ -67,10 +75,13 @@ func (p *poller) poll(ctx context.Context) error {
 		settle := p.store.Cursor(checkpoint.Settle)
 		end := window.SettleEnd(p.now(), p.cfg.Settle, p.store.Cursor(checkpoint.Live).At)
 		if settle.Range != nil || end.Sub(settle.At) >= window.SettleStep(p.cfg.Settle) {
-			return p.runPass(ctx, checkpoint.Settle, end)
+			if err := p.runPass(ctx, checkpoint.Settle, end); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	// Details come last, in what the poll's list calls left.
+	return p.lookUpDetails(ctx)
 }
 
 // initCursors places the cursors of a first run, and moves cursors that an
@@ -156,11 +167,15 @@ func (p *poller) runPass(ctx context.Context, pass checkpoint.Pass, end time.Tim
 
 // deliver filters one page through the emitted-row keys, sends what is new
 // to the pipeline and, only once the pipeline accepted it, records the
-// page's keys and the pass's position in one storage write.
+// page's keys, the pass's position and the detail lookups of its chosen
+// rows in one storage write.
 func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.Range, readAt time.Time, page *msgtrace.Page) error {
 	if page.Malformed > 0 {
 		p.telemetry.ReceiverExchangeMessageTraceRowsMalformed.Add(ctx, int64(page.Malformed), metric.WithAttributes(p.tenantAttr))
 		p.logger.Warn("skipped malformed rows", zap.Int("rows", page.Malformed), zap.Errors("reasons", page.MalformedErrors))
+	}
+	if p.details != nil {
+		p.details.staged = p.details.staged[:0] // a page refused before leaves no lookups
 	}
 	txn := p.store.Keys.Begin()
 	// A page not committed (the pipeline refused it) must leave no keys,
@@ -179,6 +194,7 @@ func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.R
 		}
 		p.telemetry.ReceiverExchangeMessageTraceRowsEmitted.Add(ctx, int64(n), metric.WithAttributes(p.tenantAttr, attribute.String("pass", string(pass))))
 		p.rangeRows += n
+		p.queueStaged(ctx)
 	}
 	cur := p.store.Cursor(pass)
 	cur.Range.Pages++
@@ -186,7 +202,36 @@ func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.R
 	if page.NextLink == "" {
 		p.finishRange(pass, r, readAt)
 	}
-	return p.store.CommitPage(p.deliveryCtx, txn)
+	if logs.LogRecordCount() == 0 && p.deferWrite() {
+		return nil
+	}
+	if err := p.store.CommitPage(p.deliveryCtx, txn); err != nil {
+		return err
+	}
+	p.unsavedPages, p.lastWrite = 0, time.Now()
+	return nil
+}
+
+// Bounds of the pages whose write is deferred: at most maxUnsavedPages
+// (so a restart spends at most that many requests of the tenant's budget
+// it does not know of) and for at most maxUnsavedFor.
+const (
+	maxUnsavedPages = 10
+	maxUnsavedFor   = 5 * time.Minute
+)
+
+// deferWrite tells whether a page that emitted nothing may skip its
+// storage write: it only moved the cursor, so a crash before the next
+// write reads those pages again, one request each, and repeats nothing
+// (their rows' keys were stored when the rows were emitted). An idle
+// tenant's poll is all such pages, and its write (a storage transaction,
+// with its fsync or its PostgreSQL round trips) is most of the poll's work.
+func (p *poller) deferWrite() bool {
+	if p.unsavedPages >= maxUnsavedPages || time.Since(p.lastWrite) >= maxUnsavedFor {
+		return false
+	}
+	p.unsavedPages++
+	return true
 }
 
 // finishRange moves the pass's cursor to the range end. A live range read
@@ -217,7 +262,9 @@ func (p *poller) finishRange(pass checkpoint.Pass, r msgtrace.Range, readAt time
 func (p *poller) save(ctx context.Context) {
 	if err := p.store.Save(ctx); err != nil {
 		p.logger.Error("could not save the checkpoint", zap.Error(err))
+		return
 	}
+	p.unsavedPages, p.lastWrite = 0, time.Now()
 }
 
 // recordLag reports how far the live cursor is behind now and behind the

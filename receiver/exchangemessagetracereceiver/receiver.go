@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/schedule"
@@ -21,9 +22,11 @@ import (
 )
 
 // messageTraceReceiver is the component's lifecycle: Start opens what the
-// tenants share (storage, HTTP transport, telemetry) and schedules each
-// tenant's poller; with tenants_file it also follows the file. Shutdown
-// stops them all.
+// tenants share (storage, HTTP transport, telemetry) and begins a term of
+// collection: now, or, with k8s_leader_elector, each time this replica
+// gains the lease (leadership.go). A term schedules each tenant's poller;
+// with tenants_file the receiver also follows the file. Shutdown stops
+// them all.
 type messageTraceReceiver struct {
 	cfg      *Config
 	settings receiver.Settings
@@ -34,12 +37,19 @@ type messageTraceReceiver struct {
 	// now is the pollers' clock; tests fix it to replay recorded pages.
 	now func() time.Time
 
-	shared         *shared
-	tenants        *tenantSet
-	runCtx         context.Context
-	cancel         context.CancelFunc
-	cancelDelivery context.CancelFunc
-	wg             sync.WaitGroup
+	shared *shared
+	host   component.Host
+	runCtx context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the tenants file watcher and the leadership loop
+	lease  *leaseState    // with k8s_leader_elector
+
+	// applyMu orders the applications of the tenant list (a term's first,
+	// the file's changes), so the last one applies the newest list.
+	applyMu sync.Mutex
+	mu      sync.Mutex
+	list    []TenantConfig // the tenants to collect: config and tenants_file
+	tenants *tenantSet     // the term's; nil while a replica waits for the lease
 }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*messageTraceReceiver, error) {
@@ -57,19 +67,29 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*messa
 // Start fails when a tenant cannot be set up (a corrupt checkpoint, an
 // unreadable certificate, a tenants_file that does not parse), naming it;
 // it never fails on the network: API and token failures are poll errors.
+// With k8s_leader_elector, tenants are set up when the lease is gained and
+// their failures are the status's.
 func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) error {
 	list, fileContent, err := r.cfg.tenantList()
 	if err != nil {
 		return err
 	}
+	var election leaderElection
+	if r.cfg.LeaderElectorID != nil {
+		if election, err = leaderElectorOf(host, *r.cfg.LeaderElectorID); err != nil {
+			return err
+		}
+	}
 	sh, err := r.openShared(ctx, host)
 	if err != nil {
 		return err
 	}
-	r.shared = sh
-	r.startScheduler(host, sh.telemetry)
-	if err := r.tenants.apply(ctx, list); err != nil {
-		r.tenants.sched.Stop()
+	r.shared, r.host, r.list = sh, host, list
+	// Never keep Start's context: it ends when Start returns.
+	r.runCtx, r.cancel = context.WithCancel(context.Background())
+	if election != nil {
+		r.followLease(election)
+	} else if err := r.beginTerm(ctx, nil); err != nil {
 		return err
 	}
 	if r.cfg.multiTenant() {
@@ -82,11 +102,56 @@ func (r *messageTraceReceiver) Start(ctx context.Context, host component.Host) e
 	return nil
 }
 
-// startScheduler makes the scheduler and the (empty) tenant set; Start then
-// adds the tenants. Tests add hand-built pollers.
-func (r *messageTraceReceiver) startScheduler(host component.Host, tel *metadata.TelemetryBuilder) {
+// beginTerm starts collecting every tenant of the list; fence is the
+// leadership term's (nil without leader election).
+func (r *messageTraceReceiver) beginTerm(ctx context.Context, fence *checkpoint.Fence) error {
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
+	ts := r.startScheduler(r.host, r.shared.telemetry, fence)
+	r.mu.Lock()
+	list := r.list
+	r.mu.Unlock()
+	if err := ts.apply(ctx, list); err != nil {
+		r.endTerm(true)
+		return err
+	}
+	return nil
+}
+
+// endTerm stops every tenant. abandon (the lease is lost) cancels the pages
+// in flight at once: the next leader reads them again, and this replica
+// must not record them after its lease.
+func (r *messageTraceReceiver) endTerm(abandon bool) {
+	r.mu.Lock()
+	ts := r.tenants
+	r.tenants = nil
+	r.mu.Unlock()
+	if ts == nil {
+		return
+	}
+	if abandon {
+		ts.cancelDelivery()
+	}
+	ts.sched.Stop()
+	ts.cancelDelivery()
+}
+
+// currentTenants is the running term's tenant set, nil between terms.
+func (r *messageTraceReceiver) currentTenants() *tenantSet {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.tenants
+}
+
+// startScheduler makes a term's scheduler and its (empty) tenant set;
+// beginTerm then adds the tenants. Tests add hand-built pollers.
+func (r *messageTraceReceiver) startScheduler(host component.Host, tel *metadata.TelemetryBuilder, fence *checkpoint.Fence) *tenantSet {
 	health := newTenantHealth(host, r.settings.Logger, r.cfg.multiTenant())
 	sched := schedule.New(r.cfg.PollInterval, schedule.NewSlots(r.cfg.MaxConcurrentTenants), r.clock, func(o schedule.Outcome) {
+		if errors.Is(o.Err, checkpoint.ErrFenced) {
+			r.fenced(o.Err)
+			return
+		}
 		health.report(o.Tenant, o.Err)
 		if o.Gap > 0 {
 			tel.ReceiverExchangeMessageTracePollGap.Record(context.Background(), o.Gap.Seconds(),
@@ -94,11 +159,12 @@ func (r *messageTraceReceiver) startScheduler(host component.Host, tel *metadata
 		}
 	})
 	deliveryCtx, cancelDelivery := context.WithCancel(context.Background())
-	r.cancelDelivery = cancelDelivery
-	// Never keep Start's context: it ends when Start returns.
-	runCtx, cancel := context.WithCancel(context.Background())
-	r.runCtx, r.cancel = runCtx, cancel
-	r.tenants = &tenantSet{r: r, shared: r.shared, sched: sched, health: health, deliveryCtx: deliveryCtx, running: map[string]*tenantRun{}}
+	ts := &tenantSet{r: r, shared: r.shared, sched: sched, health: health, fence: fence,
+		deliveryCtx: deliveryCtx, cancelDelivery: cancelDelivery, running: map[string]*tenantRun{}}
+	r.mu.Lock()
+	r.tenants = ts
+	r.mu.Unlock()
+	return ts
 }
 
 // watchTenantsFile applies every change of tenants_file until Shutdown;
@@ -107,10 +173,35 @@ func (r *messageTraceReceiver) watchTenantsFile(applied []byte) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		tenantsfile.Watch(r.runCtx, r.cfg.TenantsFile, tenantsFileCheckInterval, applied, func(entries []tenantsfile.Entry, err error) {
-			r.tenants.reload(r.runCtx, entries, err)
-		})
+		tenantsfile.Watch(r.runCtx, r.cfg.TenantsFile, tenantsFileCheckInterval, applied, r.reloadTenants)
 	}()
+}
+
+// reloadTenants applies a changed tenants file to the running term, or
+// keeps it for the next one. A file that does not read, parse or validate
+// changes nothing: the previous list keeps running, the error names the
+// entry and its line, and the status says so until it is fixed.
+func (r *messageTraceReceiver) reloadTenants(entries []tenantsfile.Entry, err error) {
+	var list []TenantConfig
+	if err == nil {
+		list, err = r.cfg.withFileEntries(entries)
+	}
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
+	if err == nil {
+		r.mu.Lock()
+		r.list = list
+		r.mu.Unlock()
+	}
+	if ts := r.currentTenants(); ts != nil {
+		ts.reload(r.runCtx, list, err)
+		return
+	}
+	if err != nil {
+		r.settings.Logger.Error("tenants_file not applied: the previous tenant list stays", zap.Error(err))
+		return
+	}
+	r.settings.Logger.Info("tenants_file read; collected once this replica holds the lease", zap.Int("tenants", len(list)))
 }
 
 // tenantsFileCheckInterval is how often tenants_file is compared with what
@@ -122,24 +213,25 @@ const tenantsFileCheckInterval = 5 * time.Second
 // read again after the restart).
 func (r *messageTraceReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
-		r.cancel() // the tenants file watcher
+		r.cancel() // the tenants file watcher and the leadership loop
 	}
-	if r.tenants != nil {
+	r.wg.Wait()
+	if ts := r.currentTenants(); ts != nil {
+		r.mu.Lock()
+		r.tenants = nil
+		r.mu.Unlock()
 		stopped := make(chan struct{})
 		go func() {
-			// Every tenant stops fetching now, even while the watcher is
-			// applying a change (the scheduler then refuses new tenants).
-			r.tenants.sched.Stop()
-			r.wg.Wait()
+			ts.sched.Stop()
 			close(stopped)
 		}()
 		select {
 		case <-stopped:
 		case <-ctx.Done():
-			r.cancelDelivery()
+			ts.cancelDelivery()
 			<-stopped
 		}
-		r.cancelDelivery()
+		ts.cancelDelivery()
 	}
 	var errs []error
 	if sh := r.shared; sh != nil {

@@ -24,14 +24,7 @@ const (
 
 // newSource builds the API client the config asks for, spending budget.
 func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *metadata.TelemetryBuilder, tenant attribute.KeyValue, logger *zap.Logger) (msgtrace.Source, error) {
-	tenantOnly := metric.WithAttributes(tenant)
-	observe := func(outcome string, wait time.Duration) {
-		ctx := context.Background()
-		tel.ReceiverExchangeMessageTraceRequests.Add(ctx, 1, metric.WithAttributes(tenant, attribute.String("outcome", outcome)))
-		if wait > 0 {
-			tel.ReceiverExchangeMessageTraceThrottleWait.Add(ctx, wait.Seconds(), tenantOnly)
-		}
-	}
+	observe := observeRequests(tel, tenant)
 	if cfg.API == apiReporting {
 		return reporting.New(reporting.Config{
 			BaseURL: cfg.endpoint(), Client: client, Budget: budget, PageSize: cfg.PageSize,
@@ -42,4 +35,26 @@ func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *m
 		BaseURL: cfg.endpoint(), Client: client, Budget: budget, PageSize: cfg.PageSize,
 		Retry: cfg.RetryOnFailure, ClientID: cfg.ClientID, Logger: logger, Observe: observe,
 	})
+}
+
+// newDetailsClient builds the client of detail lookups (Graph only), which
+// spends share, the details' part of the tenant's budget.
+func newDetailsClient(cfg *Config, client *http.Client, share *throttle.Share, tel *metadata.TelemetryBuilder, tenant attribute.KeyValue, logger *zap.Logger) (*graph.DetailsClient, error) {
+	return graph.NewDetailsClient(graph.Config{
+		BaseURL: cfg.endpoint(), Client: client, Budget: share, Retry: cfg.RetryOnFailure,
+		ClientID: cfg.ClientID, Logger: logger, Observe: observeRequests(tel, tenant),
+	})
+}
+
+// observeRequests counts a tenant's requests by outcome, and the time they
+// waited for the budget.
+func observeRequests(tel *metadata.TelemetryBuilder, tenant attribute.KeyValue) func(outcome string, wait time.Duration) {
+	tenantOnly := metric.WithAttributes(tenant)
+	return func(outcome string, wait time.Duration) {
+		ctx := context.Background()
+		tel.ReceiverExchangeMessageTraceRequests.Add(ctx, 1, metric.WithAttributes(tenant, attribute.String("outcome", outcome)))
+		if wait > 0 {
+			tel.ReceiverExchangeMessageTraceThrottleWait.Add(ctx, wait.Seconds(), tenantOnly)
+		}
+	}
 }

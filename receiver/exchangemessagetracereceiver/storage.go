@@ -44,17 +44,21 @@ func checkpointPrefix(cfg *Config) string { return checkpoint.Prefix(cfg.API.Str
 // with a fresh cursor and its rows again; a checkpoint written under the id
 // as written (the same tenant collected with tenant_id before) is moved
 // there when the lower-case one does not exist yet.
-func openCheckpoint(ctx context.Context, client storage.Client, cfg *Config, multiTenant bool, logger *zap.Logger) (*checkpoint.Store, error) {
+func openCheckpoint(ctx context.Context, client storage.Client, cfg *Config, multiTenant bool, fence *checkpoint.Fence, logger *zap.Logger) (*checkpoint.Store, error) {
+	opts := []checkpoint.Option{checkpoint.WithLogger(logger)}
+	if fence != nil {
+		opts = append(opts, checkpoint.WithFence(fence))
+	}
 	asWritten := checkpointPrefix(cfg)
 	lower := checkpoint.Prefix(cfg.API.String(), tenantKey(cfg.TenantID))
 	if !multiTenant || lower == asWritten {
-		return checkpoint.Open(ctx, client, asWritten, checkpoint.WithLogger(logger))
+		return checkpoint.Open(ctx, client, asWritten, opts...)
 	}
-	store, err := checkpoint.Open(ctx, client, lower, checkpoint.WithLogger(logger))
+	store, err := checkpoint.Open(ctx, client, lower, opts...)
 	if err != nil || !neverRan(store) {
 		return store, err
 	}
-	old, err := checkpoint.Open(ctx, client, asWritten, checkpoint.WithLogger(logger))
+	old, err := checkpoint.Open(ctx, client, asWritten, opts...)
 	if err != nil || neverRan(old) {
 		return store, err
 	}

@@ -22,12 +22,12 @@ func TestTenantCheckpointSurvivesMovingToTenantsAndCaseEdits(t *testing.T) {
 	cfg.TenantID = "Contoso.onmicrosoft.com"
 	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
-	single, err := openCheckpoint(ctx, mem, cfg, false, zap.NewNop())
+	single, err := openCheckpoint(ctx, mem, cfg, false, nil, zap.NewNop())
 	require.NoError(t, err)
 	single.Cursor(checkpoint.Live).At = at
 	require.NoError(t, single.Save(ctx))
 
-	many, err := openCheckpoint(ctx, mem, cfg, true, zap.NewNop())
+	many, err := openCheckpoint(ctx, mem, cfg, true, nil, zap.NewNop())
 	require.NoError(t, err)
 	assert.Equal(t, at, many.Cursor(checkpoint.Live).At, "the single-tenant checkpoint is picked up")
 
@@ -35,7 +35,7 @@ func TestTenantCheckpointSurvivesMovingToTenantsAndCaseEdits(t *testing.T) {
 	require.NoError(t, many.Save(ctx))
 	for _, spelling := range []string{"contoso.onmicrosoft.com", "CONTOSO.onmicrosoft.com"} {
 		cfg.TenantID = spelling
-		again, err := openCheckpoint(ctx, mem, cfg, true, zap.NewNop())
+		again, err := openCheckpoint(ctx, mem, cfg, true, nil, zap.NewNop())
 		require.NoError(t, err)
 		assert.Equal(t, at.Add(time.Hour), again.Cursor(checkpoint.Live).At, "%s: a case edit is the same tenant", spelling)
 	}

@@ -2,6 +2,7 @@ package exchangemessagetracereceiver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -11,6 +12,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/auth"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/detailevents"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
 )
@@ -60,7 +64,8 @@ type tenantRun struct {
 
 // newPoller opens one tenant's checkpoint, budget and token source over
 // the shared parts.
-func (r *messageTraceReceiver) newPoller(ctx context.Context, sh *shared, entry TenantConfig, deliveryCtx context.Context) (*poller, error) {
+func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, entry TenantConfig) (*poller, error) {
+	sh := ts.shared
 	cfg := r.cfg
 	if r.cfg.multiTenant() {
 		cfg = r.cfg.forTenant(entry)
@@ -69,7 +74,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, sh *shared, entry 
 	if r.cfg.multiTenant() {
 		logger = logger.With(zap.String("tenant", cfg.TenantID))
 	}
-	store, err := openCheckpoint(ctx, sh.storage, cfg, r.cfg.multiTenant(), logger)
+	store, err := openCheckpoint(ctx, sh.storage, cfg, r.cfg.multiTenant(), ts.fence, logger)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 	}
@@ -87,22 +92,35 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, sh *shared, entry 
 		}
 	}
 	tenantAttr := attribute.String(pagelogs.AttributeTenantID, cfg.TenantID)
-	source, err := newSource(cfg, client, openBudget(cfg, store), sh.telemetry, tenantAttr, logger)
+	budget, share := openBudget(cfg, store)
+	source, err := newSource(cfg, client, budget, sh.telemetry, tenantAttr, logger)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 	}
+	pages := newPageBuilder(cfg, source.API(), entry.ResourceAttributes)
+	var details *tenantDetails
+	if cfg.Details.HasValue() {
+		d := *cfg.Details.Get()
+		dc, err := newDetailsClient(cfg, client, share, sh.telemetry, tenantAttr, logger)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
+		}
+		details = &tenantDetails{cfg: d, client: dc, mapper: detailevents.New(logmap.Options{FieldNames: cfg.FieldNames, BodyFormat: cfg.BodyFormat})}
+		pages.Emitted = details.stage
+	}
 	return &poller{
+		details:     details,
 		cfg:         cfg,
 		source:      source,
 		store:       store,
-		pages:       newPageBuilder(cfg, source.API(), entry.ResourceAttributes),
+		pages:       pages,
 		next:        r.next,
 		obs:         r.obs,
 		telemetry:   sh.telemetry,
 		tenantAttr:  tenantAttr,
 		logger:      logger,
 		now:         r.now,
-		deliveryCtx: deliveryCtx,
+		deliveryCtx: ts.deliveryCtx,
 	}, nil
 }
 
@@ -118,7 +136,7 @@ func (t *tenantRun) poll(ctx context.Context) error {
 	}
 	p := t.poller
 	err := p.poll(ctx)
-	if (err != nil || ctx.Err() != nil) && p.deliveryCtx.Err() == nil {
+	if (err != nil || ctx.Err() != nil) && p.deliveryCtx.Err() == nil && !errors.Is(err, checkpoint.ErrFenced) {
 		// Pages store the request budget as they commit; the sends of
 		// failed requests and a Retry-After pause come after the last one
 		// and must outlive a restart too.

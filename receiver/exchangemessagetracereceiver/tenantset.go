@@ -9,8 +9,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/schedule"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/tenantsfile"
 )
 
 // tenantSet is the tenants being collected: it starts and stops them on the
@@ -20,8 +20,11 @@ type tenantSet struct {
 	shared *shared
 	sched  *schedule.Scheduler
 	health *tenantHealth
+	// fence is the leadership term's (nil without leader election).
+	fence *checkpoint.Fence
 	// deliveryCtx is every poller's: see poller.deliveryCtx.
-	deliveryCtx context.Context
+	deliveryCtx    context.Context
+	cancelDelivery context.CancelFunc
 
 	mu      sync.Mutex
 	running map[string]*tenantRun // by tenantKey
@@ -115,7 +118,7 @@ func (s *tenantSet) stop(run *tenantRun) {
 // that a corrupt checkpoint or an unreadable certificate stops the
 // collector at startup, naming it.
 func (s *tenantSet) start(ctx context.Context, t TenantConfig) error {
-	setUp := func(ctx context.Context) (*poller, error) { return s.r.newPoller(ctx, s.shared, t, s.deliveryCtx) }
+	setUp := func(ctx context.Context) (*poller, error) { return s.r.newPoller(ctx, s, t) }
 	run := &tenantRun{id: strings.TrimSpace(t.TenantID), entry: t, setUp: setUp}
 	if !s.r.cfg.multiTenant() {
 		p, err := setUp(ctx)
@@ -145,15 +148,10 @@ func (s *tenantSet) count() int {
 	return len(s.running)
 }
 
-// reload applies a changed tenants file. A file that does not read, parse
-// or validate changes nothing: the previous list keeps running, the error
-// names the entry and its line, and the status says so until it is fixed.
-func (s *tenantSet) reload(ctx context.Context, entries []tenantsfile.Entry, err error) {
+// reload applies a changed tenants file (list, or err when it does not
+// read, parse or validate: the previous list keeps running).
+func (s *tenantSet) reload(ctx context.Context, list []TenantConfig, err error) {
 	logger := s.r.settings.Logger
-	var list []TenantConfig
-	if err == nil {
-		list, err = s.r.cfg.withFileEntries(entries)
-	}
 	if err != nil {
 		logger.Error("tenants_file not applied: the previous tenant list keeps running", zap.Error(err))
 		s.health.setFileError(err)

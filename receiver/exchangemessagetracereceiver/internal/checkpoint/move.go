@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 )
@@ -27,11 +28,17 @@ func (s *Store) MoveTo(ctx context.Context, prefix string) error {
 			deletes = append(deletes, storage.DeleteOperation(s.chunkKey(bucket, i)))
 		}
 	}
-	deletes = append(deletes, storage.DeleteOperation(s.stateKey()))
-	old := s.prefix
-	s.prefix = prefix
+	for _, q := range s.lookups.items {
+		if q.saved {
+			deletes = append(deletes, storage.DeleteOperation(q.key))
+		}
+	}
+	deletes = append(deletes, storage.DeleteOperation(s.stateKey()), storage.DeleteOperation(s.generationKey()))
+	old, oldGen, oldLookups := s.prefix, s.readGen, slices.Clone(s.lookups.items)
+	s.prefix, s.readGen = prefix, 0 // the new prefix holds nothing yet
+	s.rekeyLookups()
 	if err := s.write(ctx, sets); err != nil {
-		s.prefix = old
+		s.prefix, s.readGen, s.lookups.items = old, oldGen, oldLookups
 		return fmt.Errorf("moving the checkpoint to %q: %w", prefix, err)
 	}
 	if err := s.client.Batch(ctx, deletes...); err != nil {

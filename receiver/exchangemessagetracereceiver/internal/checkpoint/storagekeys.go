@@ -14,7 +14,8 @@ func Prefix(api, tenantID string) string { return "v1/" + api + "/" + tenantID }
 // tenant.
 func AuthCodeKey(prefix, id string) string { return prefix + "/auth_code/" + id }
 
-func (s *Store) stateKey() string { return s.prefix + "/state" }
+// stateKey is where the state was read from (see generation.go).
+func (s *Store) stateKey() string { return s.stateKeyOf(s.readGen) }
 
 func (s *Store) chunkKey(bucket int64, i int) string {
 	return s.prefix + "/keys/" + strconv.FormatInt(bucket, 10) + "/" + strconv.Itoa(i)

@@ -58,6 +58,10 @@ type State struct {
 	// use it.
 	Statuses map[uint8]string `json:"statuses,omitempty"`
 	Budget   *Budget          `json:"budget,omitempty"`
+	// Lookups are the runs of queued detail lookups (see lookups.go);
+	// NextLookup numbers the next one.
+	Lookups    []LookupRun `json:"lookups,omitempty"`
+	NextLookup uint64      `json:"next_lookup,omitempty"`
 }
 
 // Budget is the tenant's request budget at the last write, so that a
@@ -66,6 +70,9 @@ type State struct {
 type Budget struct {
 	Sent        []int64 `json:"sent,omitempty"`
 	PausedUntil int64   `json:"paused_until,omitempty"`
+	// DetailsSent are the sends of Sent that were detail lookups, spent
+	// from their share.
+	DetailsSent []int64 `json:"details_sent,omitempty"`
 }
 
 // UnmarshalJSON reads an unreadable budget as none: it only spares the
@@ -89,6 +96,11 @@ type Store struct {
 	Keys   *Keys
 	budget BudgetSource
 	logger *zap.Logger
+	// fence is the leadership term's (nil without leader election);
+	// readGen the generation the state was read from (see generation.go).
+	fence   *Fence
+	readGen uint64
+	lookups lookupQueue
 }
 
 // BudgetSource returns the request budget to store with the state.
@@ -99,6 +111,10 @@ type Option func(*Store)
 
 // WithLogger is where the store reports what it cannot keep faithfully.
 func WithLogger(l *zap.Logger) Option { return func(s *Store) { s.logger = l } }
+
+// WithFence makes every write check the leadership term's fence first and
+// store the state under its generation (see generation.go).
+func WithFence(f *Fence) Option { return func(s *Store) { s.fence = f } }
 
 // Open loads the checkpoint stored under prefix (see Prefix).
 func Open(ctx context.Context, client storage.Client, prefix string, opts ...Option) (*Store, error) {
@@ -113,6 +129,11 @@ func Open(ctx context.Context, client storage.Client, prefix string, opts ...Opt
 }
 
 func (s *Store) load(ctx context.Context) error {
+	gen, err := s.readGeneration(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the checkpoint from storage: %w", err)
+	}
+	s.readGen = gen
 	raw, err := s.client.Get(ctx, s.stateKey())
 	if err != nil {
 		return fmt.Errorf("reading the checkpoint from storage: %w", err)
@@ -145,7 +166,7 @@ func (s *Store) load(ctx context.Context) error {
 			s.Keys.load(bucket, chunk)
 		}
 	}
-	return nil
+	return s.loadLookups(ctx)
 }
 
 // SetBudgetSource makes every later write store the request budget src
@@ -222,9 +243,22 @@ func (s *Store) write(ctx context.Context, ops []*storage.Operation) error {
 	if err != nil {
 		return err
 	}
-	ops = append(ops, storage.SetOperation(s.stateKey(), raw))
+	if s.fence != nil {
+		if err := s.fence.Check(ctx); err != nil {
+			return fmt.Errorf("writing the checkpoint to storage: %w", err)
+		}
+	}
+	lookupOps, saved, err := s.lookupOps()
+	if err != nil {
+		return err
+	}
+	ops = append(ops, lookupOps...)
+	ops = append(ops, storage.SetOperation(s.stateKeyOf(s.writeGeneration()), raw))
+	ops = append(ops, s.generationOps()...)
 	if err := s.client.Batch(ctx, ops...); err != nil {
 		return fmt.Errorf("writing the checkpoint to storage: %w", err)
 	}
+	saved()
+	s.readGen = s.writeGeneration()
 	return nil
 }

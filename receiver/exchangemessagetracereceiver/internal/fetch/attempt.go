@@ -27,9 +27,13 @@ type result struct {
 
 func failed(fail *msgtrace.APIError) result { return result{fail: fail} }
 
-// attempt sends one request. Its error is only the context's end: every
-// other failure is the result's.
-func (l *Loop) attempt(ctx context.Context, u string, isLink bool, dec PageDecoder) (result, error) {
+// decodeFunc turns a 2xx body into the attempt's result. It owns buf: a
+// page keeps it, anything else puts it back before returning.
+type decodeFunc func(buf *bytes.Buffer, reqURL *url.URL) result
+
+// attempt sends one request and hands a 2xx body to decode. Its error is
+// only the context's end: every other failure is the result's.
+func (l *Loop) attempt(ctx context.Context, u string, isLink bool, decode decodeFunc) (result, error) {
 	req, err := l.newRequest(ctx, u)
 	if err != nil {
 		return failed(&msgtrace.APIError{Kind: msgtrace.KindBadRequest,
@@ -49,7 +53,7 @@ func (l *Loop) attempt(ctx context.Context, u string, isLink bool, dec PageDecod
 		putBuffer(buf)
 		return failed(fail), nil
 	}
-	return l.decode(dec, buf, req.URL), nil
+	return decode(buf, req.URL), nil
 }
 
 func (l *Loop) newRequest(ctx context.Context, u string) (*http.Request, error) {
@@ -116,12 +120,19 @@ func (l *Loop) decode(dec PageDecoder, buf *bytes.Buffer, reqURL *url.URL) resul
 	if err == nil {
 		return result{page: page, buf: buf}
 	}
-	var fail *msgtrace.APIError
-	if !errors.As(err, &fail) {
-		fail = diagnoseBody(l.cfg.Service, buf.Bytes(), err)
-	}
+	fail := l.notTheDocument(buf.Bytes(), err)
 	putBuffer(buf)
 	return failed(fail)
+}
+
+// notTheDocument is the failure of a 2xx body its decoder refused: the
+// decoder's own *msgtrace.APIError, or else diagnoseBody's.
+func (l *Loop) notTheDocument(body []byte, err error) *msgtrace.APIError {
+	var fail *msgtrace.APIError
+	if !errors.As(err, &fail) {
+		fail = diagnoseBody(l.cfg.Service, body, err)
+	}
+	return fail
 }
 
 func (l *Loop) transportError(u *url.URL, err error) *msgtrace.APIError {

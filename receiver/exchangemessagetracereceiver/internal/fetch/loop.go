@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -61,6 +62,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// Header is sent with every request, besides Accept.
 	Header http.Header
+	// ThrottledEnds makes a 429 end the request, once the budget is
+	// paused, rather than wait out the pause and send it again: for work
+	// that comes second (detail lookups), which must never hold a poll.
+	ThrottledEnds bool
 }
 
 // Budget admits requests: the tenant's whole budget (*throttle.Budget) for
@@ -143,29 +148,42 @@ func (l *Loop) Fetch(ctx context.Context, u string, isLink bool, dec PageDecoder
 	// A field, not Logger.With: With copies the logger per request, and
 	// most requests log nothing above debug.
 	request := zap.String("request", ShortURL(u))
+	res, waited, attempts, err := l.send(ctx, u, isLink, request, func(buf *bytes.Buffer, reqURL *url.URL) result {
+		return l.decode(dec, buf, reqURL)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	l.observePage(request, res.page, waited, attempts)
+	buf := res.buf
+	return res.page, func() { putBuffer(buf) }, nil
+}
+
+// send requests u, within the budget and the retry policy, until an
+// attempt succeeds or fails for good. It returns the successful attempt,
+// how long that attempt waited for the budget and how many were sent.
+func (l *Loop) send(ctx context.Context, u string, isLink bool, request zap.Field, decode decodeFunc) (res result, waited time.Duration, attempts int, err error) {
 	retry := retries{cfg: &l.cfg, log: l.cfg.Logger, request: request}
 	for {
 		waited, err := l.cfg.Budget.Wait(ctx)
 		if err != nil {
-			return nil, nil, stopped(err, retry.last)
+			return result{}, 0, retry.attempts, stopped(err, retry.last)
 		}
 		retry.attempts++
-		res, err := l.attempt(ctx, u, isLink, dec)
+		res, err := l.attempt(ctx, u, isLink, decode)
 		if err != nil {
-			return nil, nil, stopped(err, retry.last)
+			return result{}, 0, retry.attempts, stopped(err, retry.last)
 		}
 		if res.fail == nil {
-			l.observePage(request, res.page, waited, retry.attempts)
-			buf := res.buf
-			return res.page, func() { putBuffer(buf) }, nil
+			return res, waited, retry.attempts, nil
 		}
 		l.cfg.Observe(res.fail.Kind.String(), waited)
 		wait, err := retry.after(res.fail, res.fromTransport)
 		if err != nil {
-			return nil, nil, err
+			return result{}, 0, retry.attempts, err
 		}
 		if err := sleep(ctx, wait); err != nil {
-			return nil, nil, stopped(err, retry.last)
+			return result{}, 0, retry.attempts, stopped(err, retry.last)
 		}
 	}
 }

@@ -64,19 +64,11 @@ type RangeClient struct {
 var _ msgtrace.Source = (*RangeClient)(nil)
 
 // NewRangeClient returns a client of api; an empty BaseURL is the API's
-// default. A BaseURL that is not an absolute URL is an error, never a
-// silent fall back to the global cloud: a national-cloud user with a typo
-// would otherwise send their token to another cloud.
+// default (see resolve).
 func NewRangeClient(api API, cfg ClientConfig) (*RangeClient, error) {
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = api.DefaultBaseURL
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = zap.NewNop()
-	}
-	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	if err != nil || !base.IsAbs() || base.Host == "" {
-		return nil, fmt.Errorf("endpoint: %q is not an absolute URL of %s: use e.g. %s", cfg.BaseURL, api.Service, api.DefaultBaseURL)
+	cfg, base, err := cfg.resolve(api)
+	if err != nil {
+		return nil, err
 	}
 	pageSize := cfg.PageSize
 	if pageSize <= 0 {
@@ -91,18 +83,41 @@ func NewRangeClient(api API, cfg ClientConfig) (*RangeClient, error) {
 		base:     base,
 		pageSize: pageSize,
 		logger:   cfg.Logger,
-		loop: NewLoop(Config{
-			Service:  api.Service,
-			Base:     base,
-			Client:   cfg.Client,
-			Budget:   cfg.Budget,
-			Retry:    cfg.Retry,
-			Logger:   cfg.Logger,
-			Observe:  cfg.Observe,
-			Classify: api.Classify(cfg.ClientID),
-			Header:   api.Header,
-		}),
+		loop:     NewLoop(cfg.loopConfig(api, base)),
 	}, nil
+}
+
+// resolve fills cfg's defaults and parses its BaseURL (empty: the API's
+// default). A BaseURL that is not an absolute URL is an error, never a
+// silent fall back to the global cloud: a national-cloud user with a typo
+// would otherwise send their token to another cloud.
+func (cfg ClientConfig) resolve(api API) (ClientConfig, *url.URL, error) {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = api.DefaultBaseURL
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil || !base.IsAbs() || base.Host == "" {
+		return cfg, nil, fmt.Errorf("endpoint: %q is not an absolute URL of %s: use e.g. %s", cfg.BaseURL, api.Service, api.DefaultBaseURL)
+	}
+	return cfg, base, nil
+}
+
+// loopConfig is the request loop of api's requests to base.
+func (cfg ClientConfig) loopConfig(api API, base *url.URL) Config {
+	return Config{
+		Service:  api.Service,
+		Base:     base,
+		Client:   cfg.Client,
+		Budget:   cfg.Budget,
+		Retry:    cfg.Retry,
+		Logger:   cfg.Logger,
+		Observe:  cfg.Observe,
+		Classify: api.Classify(cfg.ClientID),
+		Header:   api.Header,
+	}
 }
 
 // API tells which field names the rows carry.

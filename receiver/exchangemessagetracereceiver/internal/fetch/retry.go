@@ -40,6 +40,9 @@ func (r *retries) after(fail *msgtrace.APIError, fromTransport bool) (time.Durat
 		r.cfg.Budget.Pause(fail.RetryAfter)
 		r.log.Warn("Throttled by Microsoft; pausing every request of this tenant", r.request,
 			zap.Duration("retry_after", fail.RetryAfter), zap.String("error", fail.Error()))
+		if r.cfg.ThrottledEnds {
+			return 0, fail
+		}
 		return 0, nil
 	case fail.Kind == msgtrace.KindAuth && fail.StatusCode == http.StatusUnauthorized && !r.authRetried:
 		// The token may have expired between issue and use: one retry.

@@ -28,6 +28,11 @@ type TelemetryBuilder struct {
 	registrations                                []metric.Registration
 	ReceiverExchangeMessageTraceBacklog          metric.Float64Gauge
 	ReceiverExchangeMessageTraceCursorLag        metric.Float64Gauge
+	ReceiverExchangeMessageTraceDetailsDropped   metric.Int64Counter
+	ReceiverExchangeMessageTraceDetailsEvents    metric.Int64Counter
+	ReceiverExchangeMessageTraceDetailsLookups   metric.Int64Counter
+	ReceiverExchangeMessageTraceDetailsPending   metric.Int64Gauge
+	ReceiverExchangeMessageTraceDetailsThrottled metric.Int64Counter
 	ReceiverExchangeMessageTracePollGap          metric.Float64Gauge
 	ReceiverExchangeMessageTraceRequests         metric.Int64Counter
 	ReceiverExchangeMessageTraceRowsDeduplicated metric.Int64Counter
@@ -75,6 +80,36 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_receiver_exchange_message_trace_cursor_lag",
 		metric.WithDescription("Age of the live cursor (now - cursor), in seconds. [Development]"),
 		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverExchangeMessageTraceDetailsDropped, err = builder.meter.Int64Counter(
+		"otelcol_receiver_exchange_message_trace_details_dropped",
+		metric.WithDescription("Detail lookups dropped unanswered, the oldest first, because the tenant's queue was full (details.max_pending) or a lookup kept failing; the rows themselves were delivered. [Development]"),
+		metric.WithUnit("{lookups}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverExchangeMessageTraceDetailsEvents, err = builder.meter.Int64Counter(
+		"otelcol_receiver_exchange_message_trace_details_events",
+		metric.WithDescription("Detail events emitted as log records and accepted by the pipeline. [Development]"),
+		metric.WithUnit("{events}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverExchangeMessageTraceDetailsLookups, err = builder.meter.Int64Counter(
+		"otelcol_receiver_exchange_message_trace_details_lookups",
+		metric.WithDescription("Detail lookups answered and recorded, by outcome (ok; not_found, when Microsoft no longer has the row's details; failed, when a lookup was given up after repeated errors). [Development]"),
+		metric.WithUnit("{lookups}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverExchangeMessageTraceDetailsPending, err = builder.meter.Int64Gauge(
+		"otelcol_receiver_exchange_message_trace_details_pending",
+		metric.WithDescription("Detail lookups waiting in the tenant's queue (stored with the checkpoint). [Development]"),
+		metric.WithUnit("{lookups}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ReceiverExchangeMessageTraceDetailsThrottled, err = builder.meter.Int64Counter(
+		"otelcol_receiver_exchange_message_trace_details_throttled",
+		metric.WithDescription("Times the tenant's detail lookups stopped until the next poll because their share of the request budget was spent, the tenant's budget was full, or Microsoft answered 429. [Development]"),
+		metric.WithUnit("{times}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.ReceiverExchangeMessageTracePollGap, err = builder.meter.Float64Gauge(

@@ -21,6 +21,11 @@ func TestSetupTelemetry(t *testing.T) {
 	defer tb.Shutdown()
 	tb.ReceiverExchangeMessageTraceBacklog.Record(context.Background(), 1)
 	tb.ReceiverExchangeMessageTraceCursorLag.Record(context.Background(), 1)
+	tb.ReceiverExchangeMessageTraceDetailsDropped.Add(context.Background(), 1)
+	tb.ReceiverExchangeMessageTraceDetailsEvents.Add(context.Background(), 1)
+	tb.ReceiverExchangeMessageTraceDetailsLookups.Add(context.Background(), 1)
+	tb.ReceiverExchangeMessageTraceDetailsPending.Record(context.Background(), 1)
+	tb.ReceiverExchangeMessageTraceDetailsThrottled.Add(context.Background(), 1)
 	tb.ReceiverExchangeMessageTracePollGap.Record(context.Background(), 1)
 	tb.ReceiverExchangeMessageTraceRequests.Add(context.Background(), 1)
 	tb.ReceiverExchangeMessageTraceRowsDeduplicated.Add(context.Background(), 1)
@@ -32,6 +37,21 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverExchangeMessageTraceCursorLag(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverExchangeMessageTraceDetailsDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverExchangeMessageTraceDetailsEvents(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverExchangeMessageTraceDetailsLookups(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverExchangeMessageTraceDetailsPending(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualReceiverExchangeMessageTraceDetailsThrottled(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualReceiverExchangeMessageTracePollGap(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},

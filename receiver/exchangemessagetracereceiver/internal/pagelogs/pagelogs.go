@@ -46,6 +46,9 @@ type Builder struct {
 	Mapper   *logmap.Mapper
 	Resource pcommon.Resource
 	API      msgtrace.API
+	// Emitted, when set, hears every row Build emits (the receiver picks
+	// the rows whose detail events to look up).
+	Emitted func(row *msgtrace.Row)
 }
 
 // Build admits each row of page through txn and maps the admitted ones.
@@ -68,6 +71,9 @@ func (b *Builder) Build(txn *checkpoint.Txn, page *msgtrace.Page, observed pcomm
 			continue
 		}
 		b.Mapper.Append(records, row, b.API, observed, previous)
+		if b.Emitted != nil {
+			b.Emitted(row)
+		}
 	}
 	return logs, duplicates
 }

@@ -3,6 +3,7 @@ package throttle
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -75,4 +76,32 @@ func dropOlder(sent []time.Time, now time.Time) []time.Time {
 		cut++
 	}
 	return sent[cut:]
+}
+
+// Snapshot returns the share's sends still inside the window, for storage
+// with the tenant's (whose own Snapshot counts them too): a restarted
+// collector must not start with the whole share again.
+func (s *Share) Snapshot() []time.Time {
+	b := s.parent
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s.sent = dropOlder(s.sent, b.now())
+	return append([]time.Time(nil), s.sent...)
+}
+
+// Restore adds sends read back from storage (their tenant budget's Restore
+// counts them in the tenant's). Sends in the future count as now.
+func (s *Share) Restore(sent []time.Time) {
+	b := s.parent
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	for _, t := range sent {
+		if t.After(now) {
+			t = now
+		}
+		s.sent = append(s.sent, t)
+	}
+	slices.SortFunc(s.sent, func(x, y time.Time) int { return x.Compare(y) })
+	s.sent = dropOlder(s.sent, now)
 }

@@ -48,3 +48,27 @@ func TestShareKeepsToItsPartAndNeverWaits(t *testing.T) {
 	_, err = share.Wait(ctx)
 	assert.ErrorIs(t, err, ErrShareSpent, "paused")
 }
+
+// A restarted collector gets back the share's sends with the tenant's.
+func TestShareSurvivesARestart(t *testing.T) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	b := New(10)
+	b.now = clock.now
+	share := b.Share(3)
+	for range 3 {
+		_, err := share.Wait(context.Background())
+		require.NoError(t, err)
+	}
+	sent, paused := b.Snapshot()
+	shareSent := share.Snapshot()
+	require.Len(t, shareSent, 3)
+
+	restarted := New(10)
+	restarted.now = clock.now
+	restarted.Restore(sent, paused)
+	again := restarted.Share(3)
+	again.Restore(shareSent)
+	assert.Equal(t, 0, again.Available(), "the share is spent across the restart")
+	_, err := again.Wait(context.Background())
+	assert.ErrorIs(t, err, ErrShareSpent)
+}

@@ -1,0 +1,161 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHAFailoverPause: the leader is frozen with SIGSTOP past its lease (a
+// long GC pause, a frozen node) 3 times, during the backfill, while it is
+// most likely exporting a page (the source takes 400ms to answer); the
+// other replica takes over, and then the frozen one is woken with SIGCONT.
+// The stale replica records nothing: its requests stop at once, and if it
+// tried to write it found the newer leader in storage; the next leader
+// (the stale one of the round before) resumes where the last one stopped,
+// so the shared cursor never went backwards or forwards over rows it did
+// not deliver. Nothing is lost; the duplicates are counted.
+func TestHAFailoverPause(t *testing.T) {
+	t.Parallel() // waits on the processes, little CPU
+	bins := requireBinaries(t)
+	const (
+		days, perDay = 1, 20000
+		pageSize     = 500
+		pauses       = 3
+		// staleGrace is how long a woken replica may still send: the
+		// request its poll was about to send when it froze, before its
+		// elector sees the lease lost.
+		staleGrace = 2 * time.Second
+	)
+	fig := recordFigures(t, fmt.Sprintf("2 replicas, %d SIGSTOPs of the leader during the backfill, past the lease (%s), then SIGCONT; the source answers in 400ms",
+		pauses, haLease))
+	tb, rs := startHA(t, bins, append(historyArgs(days, perDay), "-rate-limit", "-1"), days*24*time.Hour+time.Hour, func(cfg yamlMap) {
+		receiverOf(cfg)["page_size"] = pageSize
+		receiverOf(cfg)["max_requests_per_5m"] = 0
+	})
+	historyStart := tb.sim.started.Add(-days*24*time.Hour - time.Hour)
+	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
+	tb.sim.SumoSlow(10*time.Minute, 400*time.Millisecond)
+
+	began := time.Now()
+	rs.StartAll()
+	first, ok := rs.waitSender(began, "", 60*time.Second)
+	if !ok {
+		t.Fatalf("no replica sent a request within 60s of starting")
+	}
+	leader, leading := first.Client, first.Time
+
+	type pause struct {
+		stale              string
+		failover           time.Duration
+		stoppedFor         time.Duration
+		at                 int64 // lines the source had when the leader froze
+		staleRequests      int   // sent after waking
+		staleLast          time.Duration
+		lostLog, newerLogs int
+	}
+	var ps []pause
+	var staleReqs []simRequest // left out of the one-sender check, judged here
+	for i := 0; i < pauses; i++ {
+		time.Sleep(time.Until(leading.Add(1500 * time.Millisecond)))
+		stale := leader
+		proc := rs.Proc(stale)
+		lostBefore, newerBefore := countLines(proc.Log(), logLostLease), countLines(proc.Log(), logNewerLeader)
+		stopAt := time.Now()
+		rs.Pause(stale)
+		p := pause{stale: stale, at: tb.sim.SumoStats().Lines}
+		next, ok := rs.waitSender(stopAt, stale, 30*time.Second)
+		if !ok {
+			t.Fatalf("pause %d: no new leader within 30s of freezing %s", i+1, stale)
+		}
+		p.failover = next.Time.Sub(stopAt)
+		// Past the lease by a second at least, and while the new leader
+		// collects.
+		time.Sleep(max(time.Until(stopAt.Add(haLease.Duration+time.Second)), time.Second))
+		contAt := time.Now()
+		p.stoppedFor = contAt.Sub(stopAt)
+		rs.Resume(stale)
+		time.Sleep(5 * time.Second)
+		for _, r := range tb.sim.Requests(contAt) {
+			if r.Client != stale {
+				continue
+			}
+			staleReqs = append(staleReqs, r)
+			p.staleRequests++
+			p.staleLast = r.Time.Sub(contAt)
+			if r.Time.After(contAt.Add(staleGrace)) {
+				t.Errorf("pause %d: the woken replica %s still sent a request %s after SIGCONT", i+1, stale, r.Time.Sub(contAt).Round(time.Millisecond))
+			}
+		}
+		log := proc.Log()
+		p.lostLog = countLines(log, logLostLease) - lostBefore
+		p.newerLogs = countLines(log, logNewerLeader) - newerBefore
+		if p.lostLog < 1 {
+			t.Errorf("pause %d: the woken replica %s did not log %q", i+1, stale, logLostLease)
+		}
+		if !proc.Running() {
+			t.Errorf("pause %d: the woken replica %s exited: %v", i+1, stale, proc.err)
+		}
+		ps = append(ps, p)
+		leader, leading = next.Client, next.Time
+	}
+	// A last handover, to the replica woken last: it must resume from what
+	// the leader before it recorded, whatever the stale one tried.
+	handAt := time.Now()
+	rs.Stop(leader)
+	last, ok := rs.waitSender(handAt, leader, 30*time.Second)
+	if !ok {
+		t.Fatalf("no replica took over within 30s of stopping %s", leader)
+	}
+	if !waitFor(90*time.Second, func() bool { return tb.sim.SumoStats().Lines >= history }) {
+		t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
+	}
+	time.Sleep(4 * time.Second)
+	stopAt := time.Now()
+	rs.StopAll()
+
+	cutoff := stopAt.Add(-5 * time.Second)
+	lines := tb.sim.Lines()
+	d := compare(tb.sim.Truth(historyStart, cutoff), lines, cutoff)
+	requireComplete(t, d, pauses*pageSize)
+	setDelivery(fig, d, fmt.Sprintf("0 lost; ≤ %d (the page in flight) repeated per failover; the woken replica records nothing", pageSize))
+	assertNoSecretsInLines(t, lines)
+
+	perPause := make([]int, pauses)
+	for _, at := range d.DupAt {
+		for i := pauses - 1; i >= 0; i-- {
+			if int64(at) >= ps[i].at {
+				perPause[i]++
+				break
+			}
+		}
+	}
+	var times []time.Duration
+	var report []string
+	staleTotal, newer := 0, 0
+	for i, p := range ps {
+		times = append(times, p.failover)
+		staleTotal += p.staleRequests
+		newer += p.newerLogs
+		report = append(report, fmt.Sprintf("#%d: %s frozen for %s, new leader after %s; after SIGCONT %d requests (last at +%s), %q %d, %q %d; %d dup",
+			i+1, p.stale, p.stoppedFor.Round(time.Millisecond), p.failover.Round(time.Millisecond), p.staleRequests,
+			p.staleLast.Round(time.Millisecond), logLostLease, p.lostLog, logNewerLeader, p.newerLogs, perPause[i]))
+		if perPause[i] > pageSize {
+			t.Errorf("pause %d repeated %d rows, more than one page (%d)", i+1, perPause[i], pageSize)
+		}
+	}
+	t.Logf("pauses: failover %s (%s); last handover %s; duplicates in total %d\n  %s", spread(times), haLease,
+		last.Time.Sub(handAt).Round(time.Millisecond), d.Duplicated, strings.Join(report, "\n  "))
+
+	reqs := slices.DeleteFunc(tb.sim.Requests(began), func(r simRequest) bool {
+		return slices.ContainsFunc(staleReqs, func(s simRequest) bool { return s == r })
+	})
+	t.Logf("%d requests by woken replicas, left out of the one-sender check", len(staleReqs))
+	rs.checkOneSender(reqs, pauses+1) // and the last handover
+	fig.Other = fmt.Sprintf("failover %s; after waking: %d requests in all (within %s), %d %q refusals; most repeated by one failover %d",
+		spread(times), staleTotal, staleGrace, newer, logNewerLeader, slices.Max(perPause))
+}
