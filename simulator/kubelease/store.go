@@ -174,7 +174,7 @@ func (s *store) update(ns, name string, in *coordinationv1.Lease, now time.Time)
 	}
 	if in.UID != "" && in.UID != e.lease.UID {
 		return nil, apierrors.NewConflict(leasesResource, name,
-			fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", in.UID, e.lease.UID))
+			preconditionFailed("UID", string(in.UID), string(e.lease.UID)))
 	}
 	prev := e.lease.Spec.HolderIdentity
 	l := in.DeepCopy()
@@ -200,12 +200,12 @@ func (s *store) remove(ns, name string, pre *metav1.Preconditions, now time.Time
 	if pre != nil {
 		if pre.UID != nil && *pre.UID != e.lease.UID {
 			return nil, apierrors.NewConflict(leasesResource, name,
-				fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *pre.UID, e.lease.UID))
+				preconditionFailed("UID", string(*pre.UID), string(e.lease.UID)))
 		}
 		if pre.ResourceVersion != nil && *pre.ResourceVersion != e.lease.ResourceVersion {
 			e.conflicts++
 			return nil, apierrors.NewConflict(leasesResource, name,
-				fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *pre.ResourceVersion, e.lease.ResourceVersion))
+				preconditionFailed("ResourceVersion", *pre.ResourceVersion, e.lease.ResourceVersion))
 		}
 	}
 	old := e.lease
@@ -311,6 +311,13 @@ func validateSpec(in *coordinationv1.Lease) error {
 		return apierrors.NewInvalid(leaseKind, in.Name, errs)
 	}
 	return nil
+}
+
+// preconditionFailed is the real server's message for a precondition that
+// does not hold (capitalised as it writes it).
+func preconditionFailed(what, want, got string) error {
+	//lint:ignore ST1005 the API server's own wording, which clients may match
+	return fmt.Errorf("Precondition failed: %s in precondition: %v, %s in object meta: %v", what, want, what, got)
 }
 
 func leaseTypeMeta() metav1.TypeMeta {
