@@ -299,6 +299,10 @@ func TestAdmin(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+	// Closed here and again by the test's cleanup.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestStartRefusesNonLoopback(t *testing.T) {

@@ -43,6 +43,9 @@ type Server struct {
 	ln     net.Listener
 	served chan error
 
+	closeOnce sync.Once
+	closeErr  error
+
 	mu          sync.Mutex
 	unavailable time.Time // every API request answers 503 until then
 }
@@ -89,13 +92,16 @@ func Start(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Close stops the server and waits for it.
+// Close stops the server and waits for it; closing again returns the first
+// Close's result.
 func (s *Server) Close() error {
-	err := s.http.Close()
-	if served := <-s.served; !errors.Is(served, http.ErrServerClosed) && err == nil {
-		err = served
-	}
-	return err
+	s.closeOnce.Do(func() {
+		s.closeErr = s.http.Close()
+		if served := <-s.served; !errors.Is(served, http.ErrServerClosed) && s.closeErr == nil {
+			s.closeErr = served
+		}
+	})
+	return s.closeErr
 }
 
 // CAPEM is the server's CA certificate in PEM.
