@@ -26,7 +26,17 @@ func openBudget(cfg *Config, store *checkpoint.Store) (*throttle.Budget, *thrott
 		if b.PausedUntil > 0 {
 			paused = time.UnixMilli(b.PausedUntil)
 		}
-		budget.Restore(fromUnixMilli(b.Sent), paused)
+		sent := fromUnixMilli(b.Sent)
+		if now := time.Now(); len(sent) > 0 && now.Sub(sent[len(sent)-1]) < throttle.Window {
+			// The previous process, active within the window, may have
+			// sent requests after its last write: the one in flight when it
+			// died, and the pages whose write it deferred. They count until
+			// they leave the window.
+			for range unrecordedSends {
+				sent = append(sent, now)
+			}
+		}
+		budget.Restore(sent, paused)
 		if share != nil {
 			share.Restore(fromUnixMilli(b.DetailsSent))
 		}
@@ -44,6 +54,10 @@ func openBudget(cfg *Config, store *checkpoint.Store) (*throttle.Budget, *thrott
 	})
 	return budget, share
 }
+
+// unrecordedSends is how many requests a checkpoint may not know of: the
+// pages that deferred their write (poller.deferWrite) and one in flight.
+const unrecordedSends = maxUnsavedPages + 1
 
 func fromUnixMilli(ms []int64) []time.Time {
 	out := make([]time.Time, len(ms))

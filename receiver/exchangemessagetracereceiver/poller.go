@@ -206,11 +206,17 @@ func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.R
 		return nil
 	}
 	if err := p.store.CommitPage(p.deliveryCtx, txn); err != nil {
+		p.writeFailed()
 		return err
 	}
 	p.unsavedPages, p.lastWrite = 0, time.Now()
 	return nil
 }
+
+// writeFailed makes every page write until a write succeeds again: a
+// failing storage must show in every poll (a recoverable status until it
+// answers), not hide behind deferred writes.
+func (p *poller) writeFailed() { p.unsavedPages = maxUnsavedPages }
 
 // Bounds of the pages whose write is deferred: at most maxUnsavedPages
 // (so a restart spends at most that many requests of the tenant's budget
@@ -262,6 +268,7 @@ func (p *poller) finishRange(pass checkpoint.Pass, r msgtrace.Range, readAt time
 func (p *poller) save(ctx context.Context) {
 	if err := p.store.Save(ctx); err != nil {
 		p.logger.Error("could not save the checkpoint", zap.Error(err))
+		p.writeFailed()
 		return
 	}
 	p.unsavedPages, p.lastWrite = 0, time.Now()

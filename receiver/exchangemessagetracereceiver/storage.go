@@ -3,12 +3,14 @@ package exchangemessagetracereceiver
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/schedule"
 )
 
 // openStorage returns the storage extension's client for this receiver, or
@@ -26,12 +28,29 @@ func openStorage(ctx context.Context, host component.Host, id *component.ID, sel
 	if !ok {
 		return nil, fmt.Errorf("storage: extension %q is not a storage extension (use file_storage or db_storage)", id)
 	}
-	client, err := se.GetClient(ctx, component.KindReceiver, self, "")
-	if err != nil {
-		return nil, fmt.Errorf("storage: opening extension %q: %w", id, err)
+	for attempt := 1; ; attempt++ {
+		client, err := se.GetClient(ctx, component.KindReceiver, self, "")
+		if err == nil {
+			return client, nil
+		}
+		// A database that is still starting, or two replicas creating
+		// db_storage's table at once (PostgreSQL refuses one of two
+		// concurrent CREATE TABLE IF NOT EXISTS), heals in seconds.
+		if attempt == storageOpenAttempts || ctx.Err() != nil {
+			return nil, fmt.Errorf("storage: opening extension %q (%d attempts): %w", id, attempt, err)
+		}
+		logger.Warn("storage: opening the extension failed; retrying", zap.Stringer("storage", id), zap.Int("attempt", attempt), zap.Error(err))
+		if err := schedule.Sleep(ctx, storageOpenRetry); err != nil {
+			return nil, fmt.Errorf("storage: opening extension %q: %w", id, err)
+		}
 	}
-	return client, nil
 }
+
+// How long Start keeps trying to open the storage extension.
+const (
+	storageOpenAttempts = 5
+	storageOpenRetry    = 2 * time.Second
+)
 
 // checkpointPrefix is where the receiver's state is stored: everything of
 // one tenant and API under one prefix (checkpoint.Prefix).

@@ -48,7 +48,7 @@ func TestDetailsCrashes(t *testing.T) {
 	receiverOf(cfg)["poll_interval"] = "3s"
 	withDetails(cfg, budget, share, 0)
 
-	lookups := func() int { return quotaOf(tb.sim.Requests()).Details }
+	lookups := func() int { return quotaOf(tb.sim.Requests(time.Time{})).Details }
 	// uploading: an upload has reached the source and waits for its answer.
 	uploading := func() bool { st := tb.sim.SumoStats(); return st.Requests > st.Accepted+st.Rejected }
 	type crash struct {

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -68,35 +67,6 @@ func (s *sim) DetailsTruth(start, end time.Time, statuses string) []truthDetail 
 	return out
 }
 
-// simRequest is one API request in the simulator's request log.
-type simRequest = simulator.RequestRecord
-
-// Requests is the simulator's request log (GET /admin/requests).
-func (s *sim) Requests() []simRequest {
-	s.t.Helper()
-	var out []simRequest
-	forEachJSONLine(s.t, s.get(s.ep.Admin+"requests"), func(line []byte) error {
-		var r simRequest
-		err := json.Unmarshal(line, &r)
-		out = append(out, r)
-		return err
-	})
-	return out
-}
-
-func forEachJSONLine(t *testing.T, body []byte, fn func([]byte) error) {
-	t.Helper()
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
-			if err := fn(line); err != nil {
-				t.Fatalf("JSON line %q: %v", truncate(line, 300), err)
-			}
-		}
-	}
-}
-
 // quotaUse is what a tenant's requests came to, from the request log.
 type quotaUse struct {
 	List, Details    int // requests by kind
@@ -146,7 +116,7 @@ func quotaOf(reqs []simRequest) quotaUse {
 // more than share lookups, in any rolling 5 minutes, and none throttled.
 func requireWithinBudget(t *testing.T, s *sim, budget, share int) quotaUse {
 	t.Helper()
-	q := quotaOf(s.Requests())
+	q := quotaOf(s.Requests(time.Time{}))
 	t.Logf("quota: %s (budget %d, details share %d)", q, budget, share)
 	if q.Peak > budget || q.DetailPeak > share || q.Throttled > 0 {
 		t.Errorf("above the budget: %s; want at most %d requests and %d lookups per rolling 5 minutes, none throttled", q, budget, share)

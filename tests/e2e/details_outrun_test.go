@@ -114,7 +114,7 @@ func TestDetailsOutrunShare(t *testing.T) {
 	col = tb.startCollector(t, bins, cfg)
 	time.Sleep(2*poll + time.Second)
 	col.Stop()
-	if again := quotaOf(tb.sim.Requests()); again.DetailPeak > share {
+	if again := quotaOf(tb.sim.Requests(time.Time{})); again.DetailPeak > share {
 		t.Errorf("after a restart within the window: %d lookups per rolling 5 minutes, above the share %d: the spent share was not restored (%s)", again.DetailPeak, share, again)
 	} else {
 		t.Logf("after a restart within the window: %s", again)

@@ -28,7 +28,7 @@ func TestDetailsSumoCategories(t *testing.T) {
 	truth := tb.sim.Truth(historyStart, cutoff)
 	col := tb.startShipped(t, bins, "details-sumo.yaml", shippedEnv(t, tb, "graph"))
 
-	lookups := func() int { return quotaOf(tb.sim.Requests()).Details }
+	lookups := func() int { return quotaOf(tb.sim.Requests(time.Time{})).Details }
 	if !waitFor(60*time.Second, func() bool { rows, _, _, _ := splitLines(tb.sim.Lines()); return len(rows) >= len(truth) }) {
 		t.Fatalf("%d of %d rows after 60s", tb.sim.SumoStats().Lines, len(truth))
 	}

@@ -3,47 +3,9 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"net/url"
-	"sort"
 	"time"
-
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
 )
-
-// simRequest is one API request in the simulator's request log (GET
-// /admin/requests): who sent it (its X-Sim-Client header), for which
-// tenant, what kind (list, details, legacy) and the answer's status.
-type simRequest = simulator.RequestRecord
-
-// Requests returns the API requests the simulator received at or after
-// since (every request for the zero time), in time order.
-func (s *sim) Requests(since time.Time) []simRequest {
-	s.t.Helper()
-	u := s.ep.Admin + "requests"
-	if !since.IsZero() {
-		u += "?" + url.Values{"since": {since.UTC().Format(time.RFC3339Nano)}}.Encode()
-	}
-	var out []simRequest
-	sc := bufio.NewScanner(bytes.NewReader(s.get(u)))
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var r simRequest
-		if err := json.Unmarshal(line, &r); err != nil {
-			s.t.Fatalf("request log line %q: %v", line, err)
-		}
-		out = append(out, r)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
-	return out
-}
 
 // senderRun is a stretch of consecutive requests from one client.
 type senderRun struct {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -286,4 +287,41 @@ func logTail(t *testing.T, name, path string, n int) {
 		}
 	}
 	t.Logf("last %d lines of %s (%s):\n%s", len(lines), name, path, strings.Join(lines, "\n"))
+}
+
+// simRequest is one API request in the simulator's request log (GET
+// /admin/requests): who sent it (its X-Sim-Client header), for which
+// tenant, what kind (list, details, legacy) and the answer's status.
+type simRequest = simulator.RequestRecord
+
+// Requests returns the API requests the simulator received at or after
+// since (every request for the zero time), in time order.
+func (s *sim) Requests(since time.Time) []simRequest {
+	s.t.Helper()
+	u := s.ep.Admin + "requests"
+	if !since.IsZero() {
+		u += "?" + url.Values{"since": {since.UTC().Format(time.RFC3339Nano)}}.Encode()
+	}
+	var out []simRequest
+	forEachJSONLine(s.t, s.get(u), func(line []byte) error {
+		var r simRequest
+		err := json.Unmarshal(line, &r)
+		out = append(out, r)
+		return err
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out
+}
+
+func forEachJSONLine(t *testing.T, body []byte, fn func([]byte) error) {
+	t.Helper()
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
+			if err := fn(line); err != nil {
+				t.Fatalf("JSON line %q: %v", truncate(line, 300), err)
+			}
+		}
+	}
 }

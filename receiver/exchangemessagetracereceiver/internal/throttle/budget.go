@@ -12,8 +12,8 @@ import (
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/schedule"
 )
 
-// quotaWindow is the length of Microsoft's rolling quota window.
-const quotaWindow = 5 * time.Minute
+// Window is the length of Microsoft's rolling quota window.
+const Window = 5 * time.Minute
 
 // arrivalMargin widens our window: a request is counted here when it is let
 // go, but Microsoft counts it when it arrives, after a token fetch and a TLS
@@ -21,20 +21,20 @@ const quotaWindow = 5 * time.Minute
 // and a fast later one can land in one of Microsoft's windows together.
 const arrivalMargin = 5 * time.Second
 
-// Budget admits at most Limit requests in any rolling quotaWindow, and holds every
+// Budget admits at most Limit requests in any rolling Window, and holds every
 // caller while a Retry-After pause is in force. It is a log of send times
 // rather than a token bucket (golang.org/x/time/rate): a bucket with burst b
-// and rate r admits b + r*quotaWindow per window, so it would either waste part of
+// and rate r admits b + r*Window per window, so it would either waste part of
 // the quota or overrun Microsoft's rolling count; the log matches it exactly.
 type Budget struct {
 	mu          sync.Mutex
 	limit       int
-	sent        []time.Time // send times within the last quotaWindow, oldest first
+	sent        []time.Time // send times within the last Window, oldest first
 	pausedUntil time.Time
 	now         func() time.Time
 }
 
-// New returns a budget of limit requests per rolling quotaWindow; limit <= 0
+// New returns a budget of limit requests per rolling Window; limit <= 0
 // means no limit (Retry-After pauses still apply).
 func New(limit int) *Budget {
 	return &Budget{limit: limit, now: time.Now}
@@ -71,8 +71,8 @@ func (b *Budget) reserveLocked(now time.Time) time.Duration {
 	}
 	b.sent = dropOlder(b.sent, now)
 	if b.limit > 0 && len(b.sent) >= b.limit {
-		// The oldest send leaves the window just after quotaWindow has passed.
-		return b.sent[0].Add(quotaWindow+arrivalMargin).Sub(now) + time.Millisecond
+		// The oldest send leaves the window just after Window has passed.
+		return b.sent[0].Add(Window+arrivalMargin).Sub(now) + time.Millisecond
 	}
 	b.sent = append(b.sent, now)
 	return 0
@@ -126,7 +126,7 @@ func (b *Budget) Snapshot() (sent []time.Time, pausedUntil time.Time) {
 	defer b.mu.Unlock()
 	now := b.now()
 	for _, t := range b.sent {
-		if t.After(now.Add(-quotaWindow - arrivalMargin)) {
+		if t.After(now.Add(-Window - arrivalMargin)) {
 			sent = append(sent, t)
 		}
 	}
@@ -159,7 +159,7 @@ func (b *Budget) Restore(sent []time.Time, pausedUntil time.Time) {
 		if t.After(now) {
 			t = now
 		}
-		if t.After(now.Add(-quotaWindow - arrivalMargin)) {
+		if t.After(now.Add(-Window - arrivalMargin)) {
 			b.sent = append(b.sent, t)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 var ErrShareSpent = errors.New("the detail lookups' share of the tenant's request budget is spent for now")
 
 // Share is a part of a tenant's Budget for work that comes second (detail
-// lookups): at most limit of its requests in any rolling quotaWindow, each
+// lookups): at most limit of its requests in any rolling Window, each
 // also counted in the tenant's budget, and only while the tenant's budget
 // has room. The list calls keep the rest of the budget whatever the share
 // does, and never wait for it.
@@ -72,7 +72,7 @@ func (s *Share) Available() int {
 // dropOlder removes the sends that have left the window at now.
 func dropOlder(sent []time.Time, now time.Time) []time.Time {
 	cut := 0
-	for cut < len(sent) && !sent[cut].After(now.Add(-quotaWindow-arrivalMargin)) {
+	for cut < len(sent) && !sent[cut].After(now.Add(-Window-arrivalMargin)) {
 		cut++
 	}
 	return sent[cut:]

@@ -33,7 +33,7 @@ func TestShareKeepsToItsPartAndNeverWaits(t *testing.T) {
 	assert.Positive(t, b.reserve(), "the tenant's budget is full")
 
 	// Past the window both have room again; a full tenant budget stops the share.
-	clock.advance(quotaWindow + arrivalMargin + time.Second)
+	clock.advance(Window + arrivalMargin + time.Second)
 	assert.Equal(t, 2, share.Available())
 	for range 5 {
 		require.Zero(t, b.reserve())
@@ -42,7 +42,7 @@ func TestShareKeepsToItsPartAndNeverWaits(t *testing.T) {
 	assert.ErrorIs(t, err, ErrShareSpent, "the tenant's budget is full")
 
 	// A 429 met by a lookup pauses the whole tenant.
-	clock.advance(quotaWindow + arrivalMargin + time.Second)
+	clock.advance(Window + arrivalMargin + time.Second)
 	share.Pause(time.Minute)
 	assert.Equal(t, time.Minute, b.reserve())
 	_, err = share.Wait(ctx)
