@@ -11,7 +11,7 @@ SIM_BIN    := bin/msgtrace-sim
 CONFIGS    := $(wildcard config/*.yaml)
 GO_TEST    ?= go test
 # Unit and component tests; the end-to-end suite needs the built binary.
-UNIT_PKGS  := ./receiver/... ./simulator/... ./cmd/... ./scripts/...
+UNIT_PKGS  := ./receiver/... ./simulator/... ./cmd/... ./scripts/... ./deploy/...
 # The fault tests append their figures here; `make readme` renders them into README.md.
 E2E_FIGURES ?= $(CURDIR)/build/e2e-figures.jsonl
 

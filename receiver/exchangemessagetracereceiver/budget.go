@@ -32,7 +32,7 @@ func openBudget(cfg *Config, store *checkpoint.Store) (*throttle.Budget, *thrott
 			// sent requests after its last write: the one in flight when it
 			// died, and the pages whose write it deferred. They count until
 			// they leave the window.
-			for range unrecordedSends {
+			for range unrecordedSends(cfg) {
 				sent = append(sent, now)
 			}
 		}
@@ -55,9 +55,9 @@ func openBudget(cfg *Config, store *checkpoint.Store) (*throttle.Budget, *thrott
 	return budget, share
 }
 
-// unrecordedSends is how many requests a checkpoint may not know of: the
-// pages that deferred their write (poller.deferWrite) and one in flight.
-const unrecordedSends = maxUnsavedPages + 1
+// unrecordedSends is how many requests a checkpoint may not know of: one
+// in flight, and the pages that deferred their write (see deferWrite).
+func unrecordedSends(cfg *Config) int { return 1 + maxDeferredWrites(cfg) }
 
 func fromUnixMilli(ms []int64) []time.Time {
 	out := make([]time.Time, len(ms))

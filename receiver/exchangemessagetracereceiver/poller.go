@@ -219,12 +219,24 @@ func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.R
 func (p *poller) writeFailed() { p.unsavedPages = maxUnsavedPages }
 
 // Bounds of the pages whose write is deferred: at most maxUnsavedPages
-// (so a restart spends at most that many requests of the tenant's budget
-// it does not know of) and for at most maxUnsavedFor.
+// (a restart counts that many requests its checkpoint may not know of,
+// see unrecordedSends) and for at most maxUnsavedFor.
 const (
 	maxUnsavedPages = 10
 	maxUnsavedFor   = 5 * time.Minute
 )
+
+// maxDeferredWrites is how many pages may defer their write. None with
+// leader election: a new leader must know every request of the old one
+// but the one in flight; counting unknown ones as spent would hold it
+// back for up to 5 minutes after a failover, not counting them would
+// overrun the budget.
+func maxDeferredWrites(cfg *Config) int {
+	if cfg.LeaderElectorID != nil {
+		return 0
+	}
+	return maxUnsavedPages
+}
 
 // deferWrite tells whether a page that emitted nothing may skip its
 // storage write: it only moved the cursor, so a crash before the next
@@ -233,7 +245,7 @@ const (
 // tenant's poll is all such pages, and its write (a storage transaction,
 // with its fsync or its PostgreSQL round trips) is most of the poll's work.
 func (p *poller) deferWrite() bool {
-	if p.unsavedPages >= maxUnsavedPages || time.Since(p.lastWrite) >= maxUnsavedFor {
+	if p.unsavedPages >= maxDeferredWrites(p.cfg) || time.Since(p.lastWrite) >= maxUnsavedFor {
 		return false
 	}
 	p.unsavedPages++

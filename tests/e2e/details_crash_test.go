@@ -152,9 +152,9 @@ func TestDetailsCrashes(t *testing.T) {
 	for _, d := range details {
 		done[d.lookup()] = true
 	}
-	sentAgain := q.Details - len(done)
+	sentAgain := q.DetailsAnswered - len(done)
 	if sentAgain > kills {
-		t.Errorf("%d lookups sent for %d rows: %d sent again, more than one per crash (%d)", q.Details, len(done), sentAgain, kills)
+		t.Errorf("%d lookups answered for %d rows: %d sent again, more than one per crash (%d)", q.DetailsAnswered, len(done), sentAgain, kills)
 	}
 	fig.Rows, fig.Lost, fig.Repeated = dd.Events, &dd.Missing, &dd.Repeated
 	fig.Promise = "0 lookups lost; at most the one in flight repeated per crash"

@@ -70,13 +70,14 @@ func (s *sim) DetailsTruth(start, end time.Time, statuses string) []truthDetail 
 // quotaUse is what a tenant's requests came to, from the request log.
 type quotaUse struct {
 	List, Details    int // requests by kind
+	DetailsAnswered  int // lookups answered with events (200): the others (404) leave no line
 	Throttled        int // 429s
 	Peak, DetailPeak int // most requests, and most lookups, in a rolling 5 minutes
 }
 
 func (q quotaUse) String() string {
-	return fmt.Sprintf("%d list and %d details requests, %d throttled; peak %d requests (%d lookups) per rolling 5 minutes",
-		q.List, q.Details, q.Throttled, q.Peak, q.DetailPeak)
+	return fmt.Sprintf("%d list and %d details requests (%d answered with events), %d throttled; peak %d requests (%d lookups) per rolling 5 minutes",
+		q.List, q.Details, q.DetailsAnswered, q.Throttled, q.Peak, q.DetailPeak)
 }
 
 // quotaOf counts the requests of reqs (one tenant's) in rolling 5-minute
@@ -100,6 +101,9 @@ func quotaOf(reqs []simRequest) quotaUse {
 		switch r.Kind {
 		case "details":
 			q.Details++
+			if r.Status == http.StatusOK {
+				q.DetailsAnswered++
+			}
 			details, n = peak(details, r.Time)
 			q.DetailPeak = max(q.DetailPeak, n)
 		default:
