@@ -61,7 +61,7 @@ func TestDetailsCheckerCatchesBreakage(t *testing.T) {
 		{Time: at.Add(4 * time.Second), Kind: "list", Status: 200}, {Time: at.Add(5*time.Minute + time.Second), Kind: "details", Status: 200},
 	}
 	q := quotaOf(reqs)
-	if want := (quotaUse{List: 3, Details: 3, Throttled: 1, Peak: 5, DetailPeak: 2}); q != want {
+	if want := (quotaUse{List: 3, Details: 3, DetailsAnswered: 3, Throttled: 1, Peak: 5, DetailPeak: 2}); q != want {
 		t.Errorf("quota %s, want %s", q, want)
 	}
 }
