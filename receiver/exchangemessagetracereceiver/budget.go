@@ -29,12 +29,9 @@ func openBudget(cfg *Config, store *checkpoint.Store) (*throttle.Budget, *thrott
 		sent := fromUnixMilli(b.Sent)
 		if now := time.Now(); len(sent) > 0 && now.Sub(sent[len(sent)-1]) < throttle.Window {
 			// The previous process, active within the window, may have
-			// sent requests after its last write: the one in flight when it
-			// died, and the pages whose write it deferred. They count until
-			// they leave the window.
-			for range unrecordedSends(cfg) {
-				sent = append(sent, now)
-			}
+			// had a request in flight when it died, after its last write:
+			// it counts until it leaves the window.
+			sent = append(sent, now)
 		}
 		budget.Restore(sent, paused)
 		if share != nil {
@@ -54,10 +51,6 @@ func openBudget(cfg *Config, store *checkpoint.Store) (*throttle.Budget, *thrott
 	})
 	return budget, share
 }
-
-// unrecordedSends is how many requests a checkpoint may not know of: one
-// in flight, and the pages that deferred their write (see deferWrite).
-func unrecordedSends(cfg *Config) int { return 1 + maxDeferredWrites(cfg) }
 
 func fromUnixMilli(ms []int64) []time.Time {
 	out := make([]time.Time, len(ms))

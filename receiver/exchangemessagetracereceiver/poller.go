@@ -51,11 +51,6 @@ type poller struct {
 
 	// details looks up the detail events of chosen rows (nil when off).
 	details *tenantDetails
-
-	// unsavedPages counts the pages since lastWrite whose write was
-	// deferred (see deferWrite).
-	unsavedPages int
-	lastWrite    time.Time
 }
 
 // poll runs the live pass up to now - delay, then the settling pass when
@@ -202,54 +197,7 @@ func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.R
 	if page.NextLink == "" {
 		p.finishRange(pass, r, readAt)
 	}
-	if logs.LogRecordCount() == 0 && p.deferWrite() {
-		return nil
-	}
-	if err := p.store.CommitPage(p.deliveryCtx, txn); err != nil {
-		p.writeFailed()
-		return err
-	}
-	p.unsavedPages, p.lastWrite = 0, time.Now()
-	return nil
-}
-
-// writeFailed makes every page write until a write succeeds again: a
-// failing storage must show in every poll (a recoverable status until it
-// answers), not hide behind deferred writes.
-func (p *poller) writeFailed() { p.unsavedPages = maxUnsavedPages }
-
-// Bounds of the pages whose write is deferred: at most maxUnsavedPages
-// (a restart counts that many requests its checkpoint may not know of,
-// see unrecordedSends) and for at most maxUnsavedFor.
-const (
-	maxUnsavedPages = 10
-	maxUnsavedFor   = 5 * time.Minute
-)
-
-// maxDeferredWrites is how many pages may defer their write. None with
-// leader election: a new leader must know every request of the old one
-// but the one in flight; counting unknown ones as spent would hold it
-// back for up to 5 minutes after a failover, not counting them would
-// overrun the budget.
-func maxDeferredWrites(cfg *Config) int {
-	if cfg.LeaderElectorID != nil {
-		return 0
-	}
-	return maxUnsavedPages
-}
-
-// deferWrite tells whether a page that emitted nothing may skip its
-// storage write: it only moved the cursor, so a crash before the next
-// write reads those pages again, one request each, and repeats nothing
-// (their rows' keys were stored when the rows were emitted). An idle
-// tenant's poll is all such pages, and its write (a storage transaction,
-// with its fsync or its PostgreSQL round trips) is most of the poll's work.
-func (p *poller) deferWrite() bool {
-	if p.unsavedPages >= maxDeferredWrites(p.cfg) || time.Since(p.lastWrite) >= maxUnsavedFor {
-		return false
-	}
-	p.unsavedPages++
-	return true
+	return p.store.CommitPage(p.deliveryCtx, txn)
 }
 
 // finishRange moves the pass's cursor to the range end. A live range read
@@ -280,10 +228,7 @@ func (p *poller) finishRange(pass checkpoint.Pass, r msgtrace.Range, readAt time
 func (p *poller) save(ctx context.Context) {
 	if err := p.store.Save(ctx); err != nil {
 		p.logger.Error("could not save the checkpoint", zap.Error(err))
-		p.writeFailed()
-		return
 	}
-	p.unsavedPages, p.lastWrite = 0, time.Now()
 }
 
 // recordLag reports how far the live cursor is behind now and behind the

@@ -273,11 +273,8 @@ func TestPollerRestartsRangeOnBadSkipToken(t *testing.T) {
 			},
 			wantResumes: []string{"", "", "", ""}, // the first read and maxSkipTokenRestarts more
 			wantErr:     true, wantKind: msgtrace.KindBadSkipToken,
-			// The range stays in flight at its last delivered page: stored
-			// at the first read, which emitted rows (the re-reads emitted
-			// nothing and deferred their writes; the receiver saves after
-			// a failed poll).
-			wantCursor: checkpoint.Cursor{At: start, Range: &checkpoint.InFlight{Start: start, End: end, NextLink: "next-1", Pages: 1}},
+			// The range stays in flight at its last delivered page.
+			wantCursor: checkpoint.Cursor{At: start, Range: &checkpoint.InFlight{Start: start, End: end, NextLink: "next-1", Pages: 4}},
 			emitted:    2, deduplicated: 2 * maxSkipTokenRestarts,
 			lag: time.Hour.Seconds(),
 		},
@@ -556,28 +553,4 @@ func TestShutdownDeadlineDecidesThePageInFlight(t *testing.T) {
 			metadatatest.AssertEqualReceiverExchangeMessageTraceRowsEmitted(t, tp.tel, emitted("live", 2), ignoreTime)
 		})
 	}
-}
-
-// TestEmptyPagesDeferTheirWrite: an idle tenant's polls (pages that emit
-// nothing) write the checkpoint once per maxUnsavedPages, and what they
-// skipped costs a restart only the re-read of those empty ranges.
-func TestEmptyPagesDeferTheirWrite(t *testing.T) {
-	src := &fakeSource{script: func(_ int, _ msgtrace.Range, _ string, onPage func(*msgtrace.Page) error) error {
-		return onPage(page(""))
-	}}
-	tp := newTestPoller(t, pollerConfig(), src, new(consumertest.LogsSink))
-	at := pollerNow
-	tp.poller.now = func() time.Time { return at }
-	// The first run writes the cursors it placed; its empty page does not.
-	require.NoError(t, tp.poll(context.Background()))
-	first := tp.stored(t).State.Live
-	for range maxUnsavedPages - 1 {
-		at = at.Add(time.Minute)
-		require.NoError(t, tp.poll(context.Background()))
-	}
-	assert.Equal(t, first, tp.stored(t).State.Live, "ten empty polls wrote nothing")
-	at = at.Add(time.Minute)
-	require.NoError(t, tp.poll(context.Background()))
-	assert.Equal(t, tp.poller.store.Cursor(checkpoint.Live).At, tp.stored(t).State.Live.At, "the eleventh writes the cursor")
-	assert.Len(t, src.fetches(), 1+maxUnsavedPages)
 }
