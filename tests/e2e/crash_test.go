@@ -103,15 +103,11 @@ func testCrashes(t *testing.T, bins binaries, api string, crashes int) {
 	assertNoSecretsInLines(t, lines)
 
 	// Attribute each extra copy to the crash before it arrived.
-	perCrash := make([]int, crashes)
-	for _, at := range d.DupAt {
-		for i := crashes - 1; i >= 0; i-- {
-			if int64(at) >= log[i].at {
-				perCrash[i]++
-				break
-			}
-		}
+	eventAt := make([]int64, len(log))
+	for i, e := range log {
+		eventAt[i] = e.at
 	}
+	perCrash := copiesPerEvent(d.DupAt, eventAt)
 	var report []string
 	phases := map[string]int{}
 	for i, c := range log {

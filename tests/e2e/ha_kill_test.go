@@ -106,15 +106,11 @@ func TestHAFailoverKill(t *testing.T) {
 	setDelivery(fig, d, fmt.Sprintf("0 lost; ≤ %d (the page in flight) repeated per failover; one replica at a time", pageSize))
 	assertNoSecretsInLines(t, lines)
 
-	perKill := make([]int, failovers)
-	for _, at := range d.DupAt {
-		for i := failovers - 1; i >= 0; i-- {
-			if int64(at) >= kills[i].at {
-				perKill[i]++
-				break
-			}
-		}
+	eventAt := make([]int64, len(kills))
+	for i, e := range kills {
+		eventAt[i] = e.at
 	}
+	perKill := copiesPerEvent(d.DupAt, eventAt)
 	var times []time.Duration
 	var report []string
 	phases := map[string]int{}

@@ -125,15 +125,11 @@ func TestHAFailoverPause(t *testing.T) {
 	setDelivery(fig, d, fmt.Sprintf("0 lost; ≤ %d (the page in flight) repeated per failover; the woken replica records nothing", pageSize))
 	assertNoSecretsInLines(t, lines)
 
-	perPause := make([]int, pauses)
-	for _, at := range d.DupAt {
-		for i := pauses - 1; i >= 0; i-- {
-			if int64(at) >= ps[i].at {
-				perPause[i]++
-				break
-			}
-		}
+	eventAt := make([]int64, len(ps))
+	for i, e := range ps {
+		eventAt[i] = e.at
 	}
+	perPause := copiesPerEvent(d.DupAt, eventAt)
 	var times []time.Duration
 	var report []string
 	staleTotal, newer := 0, 0

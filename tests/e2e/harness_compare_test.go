@@ -85,3 +85,20 @@ func lineMatchesRow(line simulator.ExportedRow, r truthRow) string {
 	}
 	return strings.Join(diffs, "; ")
 }
+
+// copiesPerEvent attributes each extra copy (dupAt: arrival indexes) to the
+// last event (a crash, a failover) before it arrived; eventAt holds the
+// lines the source had received at each event, in order. Copies before
+// the first event are not counted.
+func copiesPerEvent(dupAt []int, eventAt []int64) []int {
+	per := make([]int, len(eventAt))
+	for _, at := range dupAt {
+		for i := len(eventAt) - 1; i >= 0; i-- {
+			if int64(at) >= eventAt[i] {
+				per[i]++
+				break
+			}
+		}
+	}
+	return per
+}
