@@ -40,10 +40,21 @@ type tenantDetails struct {
 	failures int                 // polls in a row the oldest lookup failed
 }
 
+// newTenantDetails is a tenant's detail collection with cfg's statuses
+// trimmed once (stage runs for every emitted row).
+func newTenantDetails(cfg DetailsConfig, client detailsFetcher, mapper *detailevents.Mapper) *tenantDetails {
+	statuses := make([]string, len(cfg.Statuses))
+	for i, s := range cfg.Statuses {
+		statuses[i] = strings.TrimSpace(s)
+	}
+	cfg.Statuses = statuses
+	return &tenantDetails{cfg: cfg, client: client, mapper: mapper}
+}
+
 // chosen tells whether a row in status gets its details looked up.
 func (d *tenantDetails) chosen(status string) bool {
 	for _, s := range d.cfg.Statuses {
-		if strings.EqualFold(strings.TrimSpace(s), status) {
+		if strings.EqualFold(s, status) {
 			return true
 		}
 	}

@@ -103,7 +103,7 @@ func (r *messageTraceReceiver) leadershipLoop(lease *leaseState) {
 			}
 			logger.Info("gained the lease: collecting", zap.Uint64("generation", fence.Generation()))
 		case !holding && collecting:
-			r.endTerm(true)
+			r.endTerm(abandon())
 			logger.Info("lost the lease: stopped collecting; the pages in flight are read again by the next leader")
 		}
 	}

@@ -112,16 +112,17 @@ func (r *messageTraceReceiver) beginTerm(ctx context.Context, fence *checkpoint.
 	list := r.list
 	r.mu.Unlock()
 	if err := ts.apply(ctx, list); err != nil {
-		r.endTerm(true)
+		r.endTerm(abandon())
 		return err
 	}
 	return nil
 }
 
-// endTerm stops every tenant. abandon (the lease is lost) cancels the pages
-// in flight at once: the next leader reads them again, and this replica
-// must not record them after its lease.
-func (r *messageTraceReceiver) endTerm(abandon bool) {
+// endTerm stops every tenant: fetching stops at once, and the pages in
+// flight are delivered and recorded until ctx ends, then abandoned (read
+// again by the next start or the next leader). A lost lease passes an
+// ended context: this replica must not record anything after its lease.
+func (r *messageTraceReceiver) endTerm(ctx context.Context) {
 	r.mu.Lock()
 	ts := r.tenants
 	r.tenants = nil
@@ -129,11 +130,29 @@ func (r *messageTraceReceiver) endTerm(abandon bool) {
 	if ts == nil {
 		return
 	}
-	if abandon {
-		ts.cancelDelivery()
+	if ctx.Err() != nil {
+		ts.cancelDelivery() // before the polls see their end
 	}
-	ts.sched.Stop()
+	stopped := make(chan struct{})
+	go func() {
+		ts.sched.Stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		ts.cancelDelivery()
+		<-stopped
+	}
 	ts.cancelDelivery()
+}
+
+// abandon is the context of a term that must end without recording its
+// pages in flight.
+func abandon() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }
 
 // currentTenants is the running term's tenant set, nil between terms.
@@ -216,23 +235,7 @@ func (r *messageTraceReceiver) Shutdown(ctx context.Context) error {
 		r.cancel() // the tenants file watcher and the leadership loop
 	}
 	r.wg.Wait()
-	if ts := r.currentTenants(); ts != nil {
-		r.mu.Lock()
-		r.tenants = nil
-		r.mu.Unlock()
-		stopped := make(chan struct{})
-		go func() {
-			ts.sched.Stop()
-			close(stopped)
-		}()
-		select {
-		case <-stopped:
-		case <-ctx.Done():
-			ts.cancelDelivery()
-			<-stopped
-		}
-		ts.cancelDelivery()
-	}
+	r.endTerm(ctx)
 	var errs []error
 	if sh := r.shared; sh != nil {
 		sh.api.CloseIdleConnections()

@@ -105,7 +105,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 		}
-		details = &tenantDetails{cfg: d, client: dc, mapper: detailevents.New(logmap.Options{FieldNames: cfg.FieldNames, BodyFormat: cfg.BodyFormat})}
+		details = newTenantDetails(d, dc, detailevents.New(logmap.Options{FieldNames: cfg.FieldNames, BodyFormat: cfg.BodyFormat}))
 		pages.Emitted = details.stage
 	}
 	return &poller{

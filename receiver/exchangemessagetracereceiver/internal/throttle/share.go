@@ -52,23 +52,6 @@ func (s *Share) Wait(ctx context.Context) (time.Duration, error) {
 // quota, whichever call met it.
 func (s *Share) Pause(d time.Duration) { s.parent.Pause(d) }
 
-// Available tells how many requests the share could send now.
-func (s *Share) Available() int {
-	b := s.parent
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	now := b.now()
-	if now.Before(b.pausedUntil) {
-		return 0
-	}
-	s.sent = dropOlder(s.sent, now)
-	n := s.limit - len(s.sent)
-	if b.limit > 0 {
-		n = min(n, b.limit-len(dropOlder(b.sent, now)))
-	}
-	return max(n, 0)
-}
-
 // dropOlder removes the sends that have left the window at now.
 func dropOlder(sent []time.Time, now time.Time) []time.Time {
 	cut := 0
