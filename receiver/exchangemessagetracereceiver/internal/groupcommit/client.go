@@ -1,0 +1,178 @@
+// Package groupcommit lets the tenants of one receiver share storage
+// transactions: the Batch calls that arrive while one is being written are
+// written together, in one transaction, by the next. A bbolt file then
+// pays one commit and one fsync for them all, PostgreSQL one round of
+// BEGIN and COMMIT, where separate receivers, each with its own storage
+// client, pay one each.
+//
+// Nothing waits on purpose: a Batch that finds the storage idle is written
+// at once, alone. Grouping comes from the calls that queue behind a commit
+// in progress, which is when the storage is the bottleneck.
+package groupcommit
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+)
+
+// maxGroup bounds the calls one transaction carries: a group is written
+// by one goroutine and its callers wait for all of it.
+const maxGroup = 256
+
+// ErrClosed is what Batch returns after Close.
+var ErrClosed = errors.New("storage client closed")
+
+// Client is a storage.Client whose Batch calls are grouped. Get, Set and
+// Delete go straight to the wrapped client.
+type Client struct {
+	storage.Client
+
+	mu     sync.RWMutex // held for reading while sending a call, for writing by Close
+	closed bool
+	calls  chan *call
+	done   chan struct{}
+
+	// transactions and batched count the wrapped client's Batch calls and
+	// the calls they carried, for tests and benchmarks.
+	transactions, batched atomic.Int64
+}
+
+type call struct {
+	ctx    context.Context
+	ops    []*storage.Operation
+	result chan error
+}
+
+// New wraps client; Close closes both.
+func New(client storage.Client) *Client {
+	c := &Client{Client: client, calls: make(chan *call, maxGroup), done: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+// Batch runs ops in one transaction, possibly together with the ops of
+// other calls. It returns once they are written or refused: its result is
+// always the outcome of its own ops, never of another caller's.
+func (c *Client) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	cl := &call{ctx: ctx, ops: ops, result: make(chan error, 1)}
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return ErrClosed
+	}
+	c.calls <- cl
+	c.mu.RUnlock()
+	return <-cl.result
+}
+
+// Close writes the calls already queued, then closes the wrapped client.
+func (c *Client) Close(ctx context.Context) error {
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.calls)
+	}
+	c.mu.Unlock()
+	<-c.done
+	return c.Client.Close(ctx)
+}
+
+// Stats are how many transactions were written and how many Batch calls
+// they carried.
+func (c *Client) Stats() (transactions, calls int64) {
+	return c.transactions.Load(), c.batched.Load()
+}
+
+func (c *Client) run() {
+	defer close(c.done)
+	group := make([]*call, 0, maxGroup)
+	for first := range c.calls {
+		group = append(group[:0], first)
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case cl, ok := <-c.calls:
+				if !ok {
+					break gather
+				}
+				group = append(group, cl)
+			default:
+				break gather
+			}
+		}
+		c.write(group)
+		clear(group) // the callers' ops are theirs again
+	}
+}
+
+// write runs one group. A group whose transaction fails is written again
+// call by call, so that one caller's bad operation (or a key two callers
+// both set, which PostgreSQL refuses in one statement) fails only that
+// caller.
+func (c *Client) write(group []*call) {
+	live := group[:0:0]
+	for _, cl := range group {
+		if err := cl.ctx.Err(); err != nil {
+			cl.result <- err // gave up before its turn: nothing of it was written
+			continue
+		}
+		live = append(live, cl)
+	}
+	switch len(live) {
+	case 0:
+		return
+	case 1:
+		c.transactions.Add(1)
+		c.batched.Add(1)
+		live[0].result <- c.Client.Batch(live[0].ctx, live[0].ops...)
+		return
+	}
+	ctx, stop := groupContext(live)
+	defer stop()
+	var ops []*storage.Operation
+	for _, cl := range live {
+		ops = append(ops, cl.ops...)
+	}
+	c.transactions.Add(1)
+	c.batched.Add(int64(len(live)))
+	if err := c.Client.Batch(ctx, ops...); err == nil {
+		for _, cl := range live {
+			cl.result <- nil
+		}
+		return
+	}
+	for _, cl := range live {
+		c.transactions.Add(1)
+		cl.result <- c.Client.Batch(cl.ctx, cl.ops...)
+	}
+}
+
+// groupContext ends when every call's context has ended: a caller that
+// gives up must not fail the others' writes, and a group nobody waits
+// for any more must not hold the storage.
+func groupContext(group []*call) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(group[0].ctx))
+	remaining := atomic.Int32{}
+	remaining.Store(int32(len(group)))
+	stops := make([]func() bool, 0, len(group))
+	for _, cl := range group {
+		stops = append(stops, context.AfterFunc(cl.ctx, func() {
+			if remaining.Add(-1) == 0 {
+				cancel()
+			}
+		}))
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}
