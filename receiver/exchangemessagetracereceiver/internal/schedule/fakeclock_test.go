@@ -74,3 +74,16 @@ func (c *fakeClock) advance(d time.Duration) {
 	}
 	c.timers = kept
 }
+
+// deadlines are the times the waiting timers fire at.
+func (c *fakeClock) deadlines() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var at []time.Time
+	for _, t := range c.timers {
+		if !t.done {
+			at = append(at, t.at)
+		}
+	}
+	return at
+}

@@ -26,6 +26,7 @@ type Outcome struct {
 // use New.
 type Scheduler struct {
 	interval time.Duration
+	beat     time.Duration // phases are multiples of it (0: any phase)
 	slots    *Slots
 	clock    Clock
 	onPoll   func(Outcome)
@@ -41,17 +42,33 @@ type loop struct {
 	done   chan struct{}
 }
 
+// Option changes a Scheduler made by New.
+type Option func(*Scheduler)
+
+// WithBeat puts every phase on a multiple of beat: the tenants whose phases
+// fall in the same beat poll together (up to the slots), so that the
+// process wakes once a beat rather than once a poll, and their checkpoint
+// writes meet in one storage transaction (see package groupcommit).
+// Polls stay spread across the interval, a beat's worth at a time.
+func WithBeat(beat time.Duration) Option {
+	return func(s *Scheduler) { s.beat = beat }
+}
+
 // New returns a scheduler polling every interval with the given slots;
 // onPoll (may be nil) hears every finished poll, from the tenant's
 // goroutine.
-func New(interval time.Duration, slots *Slots, clock Clock, onPoll func(Outcome)) *Scheduler {
+func New(interval time.Duration, slots *Slots, clock Clock, onPoll func(Outcome), opts ...Option) *Scheduler {
 	if clock == nil {
 		clock = WallClock{}
 	}
 	if onPoll == nil {
 		onPoll = func(Outcome) {}
 	}
-	return &Scheduler{interval: interval, slots: slots, clock: clock, onPoll: onPoll, tenants: map[string]*loop{}}
+	s := &Scheduler{interval: interval, slots: slots, clock: clock, onPoll: onPoll, tenants: map[string]*loop{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Add starts polling a tenant; adding a tenant that runs already, or
@@ -115,7 +132,7 @@ func (s *Scheduler) Stop() {
 // that overruns its interval is followed by the next phase point, not by a
 // burst of the polls it missed.
 func (s *Scheduler) run(ctx context.Context, id string, poll Poll) {
-	ph := phase(id, s.interval)
+	ph := phase(id, s.interval).Truncate(s.beat)
 	var last time.Time
 	for {
 		queued := s.clock.Now()

@@ -70,6 +70,45 @@ func TestPollsAtOnceThenSpreadAcrossTheInterval(t *testing.T) {
 	}
 }
 
+func TestBeatGroupsPhasesAndKeepsThemSpread(t *testing.T) {
+	const tenants, interval = 1000, 5 * time.Minute
+	tests := []struct {
+		beat             time.Duration
+		minDistinctTimes int
+		maxDistinctTimes int
+	}{
+		{beat: 0, minDistinctTimes: 990, maxDistinctTimes: tenants},
+		{beat: time.Second, minDistinctTimes: 290, maxDistinctTimes: 300},
+		{beat: 10 * time.Second, minDistinctTimes: 30, maxDistinctTimes: 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.beat.String(), func(t *testing.T) {
+			clock := newFakeClock(epoch)
+			s := New(interval, NewSlots(32), clock, nil, WithBeat(tt.beat))
+			defer s.Stop()
+			for i := range tenants {
+				s.Add(fmt.Sprintf("tenant-%04d", i), func(context.Context) error { return nil })
+			}
+			require.Eventually(t, func() bool { return clock.pending() == tenants }, 5*time.Second, time.Millisecond)
+			distinct := map[time.Time]int{}
+			for _, at := range clock.deadlines() {
+				if tt.beat > 0 {
+					require.Zero(t, at.Sub(epoch)%tt.beat, "a phase off the beat: %s", at)
+				}
+				distinct[at]++
+			}
+			assert.GreaterOrEqual(t, len(distinct), tt.minDistinctTimes, "polls spread across the interval")
+			assert.LessOrEqual(t, len(distinct), tt.maxDistinctTimes)
+			if tt.beat > 0 {
+				mean := float64(tenants) / float64(interval/tt.beat)
+				for at, n := range distinct {
+					assert.LessOrEqual(t, float64(n), 3*mean+3, "beat at %s holds %d polls (mean %.1f)", at, n, mean)
+				}
+			}
+		})
+	}
+}
+
 func TestPhaseIsStablePerTenant(t *testing.T) {
 	assert.Equal(t, phase("contoso.onmicrosoft.com", 5*time.Minute), phase("contoso.onmicrosoft.com", 5*time.Minute))
 	assert.NotEqual(t, phase("a", 5*time.Minute), phase("b", 5*time.Minute))
