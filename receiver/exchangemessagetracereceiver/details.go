@@ -78,7 +78,7 @@ func (p *poller) queueStaged(ctx context.Context) {
 		return
 	}
 	if dropped := p.store.QueueLookups(d.staged, d.cfg.MaxPending); dropped > 0 {
-		p.telemetry.ReceiverExchangeMessageTraceDetailsDropped.Add(ctx, int64(dropped), metric.WithAttributes(p.tenantAttr))
+		p.telemetry.ReceiverExchangeMessageTraceDetailsDropped.Add(ctx, int64(dropped), p.tenantOnly)
 		p.logger.Warn("detail lookups dropped: the tenant's queue is full (details.max_pending); the oldest go unanswered, their rows were delivered. Raise details.max_requests_per_5m or details.max_pending, or choose fewer details.statuses",
 			zap.Int("dropped", dropped), zap.Int("max_pending", d.cfg.MaxPending))
 	}
@@ -113,7 +113,7 @@ func (p *poller) lookUpDetails(ctx context.Context) error {
 				}
 			}
 		case lookupGivenUp:
-			p.telemetry.ReceiverExchangeMessageTraceDetailsDropped.Add(ctx, 1, metric.WithAttributes(p.tenantAttr))
+			p.telemetry.ReceiverExchangeMessageTraceDetailsDropped.Add(ctx, 1, p.tenantOnly)
 		}
 		p.store.LookupDone()
 		p.telemetry.ReceiverExchangeMessageTraceDetailsLookups.Add(ctx, 1, metric.WithAttributes(p.tenantAttr, attribute.String("outcome", string(outcome))))
@@ -150,7 +150,7 @@ func (p *poller) judgeLookup(ctx context.Context, lk checkpoint.Lookup, err erro
 	case ctx.Err() != nil:
 		return lookupStop
 	case errors.Is(err, throttle.ErrShareSpent) || kind == msgtrace.KindThrottled:
-		p.telemetry.ReceiverExchangeMessageTraceDetailsThrottled.Add(ctx, 1, metric.WithAttributes(p.tenantAttr))
+		p.telemetry.ReceiverExchangeMessageTraceDetailsThrottled.Add(ctx, 1, p.tenantOnly)
 		return lookupStop
 	}
 	d.failures++
@@ -184,11 +184,11 @@ func (p *poller) deliverEvents(lk checkpoint.Lookup, events []detailevents.Event
 	err := p.next.ConsumeLogs(obsCtx, logs)
 	p.obs.EndLogsOp(obsCtx, metadata.Type.String(), n, err)
 	if err == nil {
-		p.telemetry.ReceiverExchangeMessageTraceDetailsEvents.Add(context.Background(), int64(n), metric.WithAttributes(p.tenantAttr))
+		p.telemetry.ReceiverExchangeMessageTraceDetailsEvents.Add(context.Background(), int64(n), p.tenantOnly)
 	}
 	return err
 }
 
 func (p *poller) recordPending(ctx context.Context) {
-	p.telemetry.ReceiverExchangeMessageTraceDetailsPending.Record(ctx, int64(p.store.PendingLookups()), metric.WithAttributes(p.tenantAttr))
+	p.telemetry.ReceiverExchangeMessageTraceDetailsPending.Record(ctx, int64(p.store.PendingLookups()), p.tenantOnly)
 }

@@ -34,8 +34,11 @@ type poller struct {
 	next      consumer.Logs
 	obs       *receiverhelper.ObsReport
 	telemetry *metadata.TelemetryBuilder
-	// tenantAttr tags every metric with the tenant (microsoft.tenant.id).
+	// tenantAttr tags every metric with the tenant (microsoft.tenant.id);
+	// tenantOnly is it as a measurement option, made once (an attribute
+	// set is sorted and allocated each time one is made).
 	tenantAttr attribute.KeyValue
+	tenantOnly metric.MeasurementOption
 	logger     *zap.Logger
 	now        func() time.Time
 
@@ -166,7 +169,7 @@ func (p *poller) runPass(ctx context.Context, pass checkpoint.Pass, end time.Tim
 // rows in one storage write.
 func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.Range, readAt time.Time, page *msgtrace.Page) error {
 	if page.Malformed > 0 {
-		p.telemetry.ReceiverExchangeMessageTraceRowsMalformed.Add(ctx, int64(page.Malformed), metric.WithAttributes(p.tenantAttr))
+		p.telemetry.ReceiverExchangeMessageTraceRowsMalformed.Add(ctx, int64(page.Malformed), p.tenantOnly)
 		p.logger.Warn("skipped malformed rows", zap.Int("rows", page.Malformed), zap.Errors("reasons", page.MalformedErrors))
 	}
 	if p.details != nil {
@@ -178,7 +181,7 @@ func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.R
 	defer txn.Discard()
 	logs, duplicates := p.pages.Build(txn, page, pcommon.NewTimestampFromTime(p.now()))
 	if duplicates > 0 {
-		p.telemetry.ReceiverExchangeMessageTraceRowsDeduplicated.Add(ctx, int64(duplicates), metric.WithAttributes(p.tenantAttr))
+		p.telemetry.ReceiverExchangeMessageTraceRowsDeduplicated.Add(ctx, int64(duplicates), p.tenantOnly)
 	}
 	if n := logs.LogRecordCount(); n > 0 {
 		obsCtx := p.obs.StartLogsOp(p.deliveryCtx)
@@ -235,8 +238,8 @@ func (p *poller) save(ctx context.Context) {
 // newest time it may reach.
 func (p *poller) recordLag(ctx context.Context, liveEnd time.Time) {
 	at := p.store.Cursor(checkpoint.Live).At
-	p.telemetry.ReceiverExchangeMessageTraceCursorLag.Record(ctx, p.now().Sub(at).Seconds(), metric.WithAttributes(p.tenantAttr))
-	p.telemetry.ReceiverExchangeMessageTraceBacklog.Record(ctx, max(liveEnd.Sub(at), 0).Seconds(), metric.WithAttributes(p.tenantAttr))
+	p.telemetry.ReceiverExchangeMessageTraceCursorLag.Record(ctx, p.now().Sub(at).Seconds(), p.tenantOnly)
+	p.telemetry.ReceiverExchangeMessageTraceBacklog.Record(ctx, max(liveEnd.Sub(at), 0).Seconds(), p.tenantOnly)
 }
 
 // idle gives back what only a poll in progress needs (page scratch of the

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 	"go.uber.org/zap"
@@ -178,10 +179,11 @@ func newTestPoller(t *testing.T, cfg *Config, src msgtrace.Source, next consumer
 	mem := newMemStorage()
 	store, err := checkpoint.Open(context.Background(), mem, checkpointPrefix(cfg))
 	require.NoError(t, err)
+	tenantAttr := attribute.String("microsoft.tenant.id", cfg.TenantID)
 	return &testPoller{
 		poller: &poller{
 			cfg: cfg, source: src, store: store, pages: newPageBuilder(cfg, src.API(), nil), next: next,
-			obs: obs, telemetry: tb, tenantAttr: attribute.String("microsoft.tenant.id", cfg.TenantID), logger: set.Logger, now: func() time.Time { return pollerNow },
+			obs: obs, telemetry: tb, tenantAttr: tenantAttr, tenantOnly: metric.WithAttributes(tenantAttr), logger: set.Logger, now: func() time.Time { return pollerNow },
 			deliveryCtx: context.Background(),
 		},
 		mem: mem, tel: tel, logs: logs,

@@ -3,6 +3,7 @@ package exchangemessagetracereceiver
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -50,9 +51,15 @@ func newDetailsClient(cfg *Config, client *http.Client, share *throttle.Share, t
 // waited for the budget.
 func observeRequests(tel *metadata.TelemetryBuilder, tenant attribute.KeyValue) func(outcome string, wait time.Duration) {
 	tenantOnly := metric.WithAttributes(tenant)
+	// The attribute sets are made once per outcome, not per request.
+	var byOutcome sync.Map // outcome -> metric.MeasurementOption
 	return func(outcome string, wait time.Duration) {
 		ctx := context.Background()
-		tel.ReceiverExchangeMessageTraceRequests.Add(ctx, 1, metric.WithAttributes(tenant, attribute.String("outcome", outcome)))
+		opt, ok := byOutcome.Load(outcome)
+		if !ok {
+			opt, _ = byOutcome.LoadOrStore(outcome, metric.WithAttributes(tenant, attribute.String("outcome", outcome)))
+		}
+		tel.ReceiverExchangeMessageTraceRequests.Add(ctx, 1, opt.(metric.MeasurementOption))
 		if wait > 0 {
 			tel.ReceiverExchangeMessageTraceThrottleWait.Add(ctx, wait.Seconds(), tenantOnly)
 		}

@@ -9,19 +9,22 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/auth"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/detailevents"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/groupcommit"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/pagelogs"
 )
 
 // shared is what every tenant of a receiver uses together: one storage
-// client (state keyed by tenant), one HTTP transport and its connection
-// pool, one client for the identity platform, one telemetry builder.
+// client (state keyed by tenant; with many tenants, writes that meet share a
+// transaction), one HTTP transport and its connection pool, one client for
+// the identity platform, one telemetry builder.
 type shared struct {
 	storage   storage.Client
 	api       *http.Client // confighttp's client: TLS, proxy, timeout, headers, auth extension
@@ -39,6 +42,10 @@ func (r *messageTraceReceiver) openShared(ctx context.Context, host component.Ho
 	if err != nil {
 		tel.Shutdown()
 		return nil, err
+	}
+	if r.cfg.multiTenant() {
+		// The tenants polling in the same beat write their pages together.
+		client = groupcommit.New(client)
 	}
 	api, tokenHTTP, err := r.buildHTTPClients(ctx, host)
 	if err != nil {
@@ -118,6 +125,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 		obs:         r.obs,
 		telemetry:   sh.telemetry,
 		tenantAttr:  tenantAttr,
+		tenantOnly:  metric.WithAttributes(tenantAttr),
 		logger:      logger,
 		now:         r.now,
 		deliveryCtx: ts.deliveryCtx,
