@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -45,7 +46,7 @@ func (r *messageTraceReceiver) openShared(ctx context.Context, host component.Ho
 	}
 	if r.cfg.multiTenant() {
 		// The tenants polling in the same beat write their pages together.
-		client = groupcommit.New(client)
+		client = groupcommit.New(client, groupCommitLinger)
 	}
 	api, tokenHTTP, err := r.buildHTTPClients(ctx, host)
 	if err != nil {
@@ -153,3 +154,9 @@ func (t *tenantRun) poll(ctx context.Context) error {
 	p.idle()
 	return err
 }
+
+// groupCommitLinger is how long a tenant's checkpoint write waits for
+// other tenants' writes to join its transaction: next to a page's seconds
+// at Microsoft, 2 ms is nothing, and it is what makes the writes of a
+// beat's tenants meet.
+const groupCommitLinger = 2 * time.Millisecond

@@ -138,7 +138,7 @@ func TestBatchesQueuedBehindACommitShareTheNext(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGatedClient()
-			c := New(g)
+			c := New(g, 0)
 			results := queueBehindFirst(t, c, g, "first", tt.keys, tt.ctxOf)
 			g.open()
 			for key, ch := range results {
@@ -166,7 +166,7 @@ func TestBatchesQueuedBehindACommitShareTheNext(t *testing.T) {
 func TestBatchAloneIsWrittenAtOnce(t *testing.T) {
 	g := newGatedClient()
 	g.open()
-	c := New(g)
+	c := New(g, 0)
 	require.NoError(t, c.Batch(context.Background(), storage.SetOperation("k", []byte("v"))))
 	get := storage.GetOperation("k")
 	require.NoError(t, c.Batch(context.Background(), get))
@@ -180,7 +180,7 @@ func TestBatchAloneIsWrittenAtOnce(t *testing.T) {
 
 func TestCloseWritesWhatIsQueued(t *testing.T) {
 	g := newGatedClient()
-	c := New(g)
+	c := New(g, 0)
 	results := queueBehindFirst(t, c, g, "first", []string{"a", "b"}, func(string) context.Context { return context.Background() })
 	closed := make(chan error, 1)
 	go func() { closed <- c.Close(context.Background()) }()
@@ -225,7 +225,7 @@ func TestConcurrentWritersOnFileStorage(t *testing.T) {
 	defer func() { assert.NoError(t, ext.Shutdown(context.Background())) }()
 	raw, err := ext.(storage.Extension).GetClient(context.Background(), component.KindReceiver, component.MustNewID("exchange_message_trace"), "")
 	require.NoError(t, err)
-	c := New(raw)
+	c := New(raw, 0)
 
 	const writers, rounds = 32, 20
 	var wg sync.WaitGroup
@@ -252,4 +252,36 @@ func TestConcurrentWritersOnFileStorage(t *testing.T) {
 		assert.Equal(t, fmt.Sprint(rounds-1), string(v))
 	}
 	require.NoError(t, c.Close(context.Background()))
+}
+
+func TestLingerGathersCallsThatArriveSoonAfter(t *testing.T) {
+	tests := []struct {
+		name   string
+		linger time.Duration
+		wantTx int64
+	}{
+		{name: "no linger: written apart", linger: 0, wantTx: 2},
+		{name: "a linger longer than the gap: one transaction", linger: time.Second, wantTx: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGatedClient()
+			g.open()
+			c := New(g, tt.linger)
+			first := make(chan error, 1)
+			go func() { first <- c.Batch(context.Background(), storage.SetOperation("a", nil)) }()
+			if tt.linger == 0 {
+				require.NoError(t, <-first)
+				first <- nil
+			} else {
+				time.Sleep(20 * time.Millisecond) // the first call waits in its linger
+			}
+			require.NoError(t, c.Batch(context.Background(), storage.SetOperation("b", nil)))
+			require.NoError(t, <-first)
+			tx, calls := c.Stats()
+			assert.Equal(t, tt.wantTx, tx)
+			assert.Equal(t, int64(2), calls)
+			require.NoError(t, c.Close(context.Background()))
+		})
+	}
 }
