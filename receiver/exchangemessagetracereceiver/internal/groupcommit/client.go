@@ -40,6 +40,7 @@ type Client struct {
 	calls  chan *call
 	done   chan struct{}
 	linger time.Duration
+	alone  sync.WaitGroup // calls of a refused group, written one by one
 
 	// transactions and batched count the wrapped client's Batch calls and
 	// the calls they carried, for tests and benchmarks.
@@ -87,6 +88,7 @@ func (c *Client) Close(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 	<-c.done
+	c.alone.Wait()
 	return c.Client.Close(ctx)
 }
 
@@ -177,9 +179,16 @@ func (c *Client) write(group []*call) {
 		}
 		return
 	}
+	// Each alone and at once, as if there were no grouping: a storage that
+	// hangs (a database behind a dead link) makes every caller wait its own
+	// timeout, not the sum of all of them.
 	for _, cl := range live {
 		c.transactions.Add(1)
-		cl.result <- c.Client.Batch(cl.ctx, cl.ops...)
+		c.alone.Add(1)
+		go func() {
+			defer c.alone.Done()
+			cl.result <- c.Client.Batch(cl.ctx, cl.ops...)
+		}()
 	}
 }
 

@@ -158,7 +158,8 @@ func TestBatchesQueuedBehindACommitShareTheNext(t *testing.T) {
 				assert.False(t, ok, "%s not written", k)
 			}
 			require.NoError(t, c.Close(context.Background()))
-			assert.Equal(t, append([][]string{{"first"}}, tt.wantBatches...), g.batches)
+			// the calls of a refused group are written at once, in any order
+			assert.ElementsMatch(t, append([][]string{{"first"}}, tt.wantBatches...), g.batches)
 		})
 	}
 }
