@@ -42,14 +42,14 @@ type Client struct {
 	linger time.Duration
 	alone  sync.WaitGroup // calls of a refused group, written one by one
 
-	// transactions and batched count the wrapped client's Batch calls and
-	// the calls they carried, for tests and benchmarks.
+	// transactions and batched are what Stats returns.
 	transactions, batched atomic.Int64
 }
 
 type call struct {
 	ctx    context.Context
 	ops    []*storage.Operation
+	queued time.Time
 	result chan error
 }
 
@@ -68,32 +68,45 @@ func (c *Client) Batch(ctx context.Context, ops ...*storage.Operation) error {
 	if len(ops) == 0 {
 		return nil
 	}
-	cl := &call{ctx: ctx, ops: ops, result: make(chan error, 1)}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cl := &call{ctx: ctx, ops: ops, queued: time.Now(), result: make(chan error, 1)}
 	c.mu.RLock()
 	if c.closed {
 		c.mu.RUnlock()
 		return ErrClosed
 	}
-	c.calls <- cl
+	select {
+	case c.calls <- cl:
+	case <-ctx.Done():
+		c.mu.RUnlock()
+		return ctx.Err()
+	}
 	c.mu.RUnlock()
+	// Queued, it is written or refused: wait for which.
 	return <-cl.result
 }
 
 // Close writes the calls already queued, then closes the wrapped client.
+// Closing again does nothing.
 func (c *Client) Close(ctx context.Context) error {
 	c.mu.Lock()
-	if !c.closed {
-		c.closed = true
-		close(c.calls)
+	if c.closed {
+		c.mu.Unlock()
+		return nil
 	}
+	c.closed = true
+	close(c.calls)
 	c.mu.Unlock()
 	<-c.done
 	c.alone.Wait()
 	return c.Client.Close(ctx)
 }
 
-// Stats are how many transactions were written and how many Batch calls
-// they carried.
+// Stats are how many Batch calls the wrapped client had (transactions),
+// and how many callers' Batch calls they answered (calls): a refused group
+// is one transaction that answered nobody, its calls then one each.
 func (c *Client) Stats() (transactions, calls int64) {
 	return c.transactions.Load(), c.batched.Load()
 }
@@ -109,11 +122,12 @@ func (c *Client) run() {
 }
 
 // gather adds to group the calls queued already and those that arrive
-// within the linger.
+// until the linger after the first call was queued (under load, a first
+// call that queued behind a transaction has waited its linger already).
 func (c *Client) gather(group []*call) []*call {
 	var timeout <-chan time.Time
-	if c.linger > 0 {
-		t := time.NewTimer(c.linger)
+	if wait := time.Until(group[0].queued.Add(c.linger)); wait > 0 {
+		t := time.NewTimer(wait)
 		defer t.Stop()
 		timeout = t.C
 	}
@@ -172,8 +186,8 @@ func (c *Client) write(group []*call) {
 		ops = append(ops, cl.ops...)
 	}
 	c.transactions.Add(1)
-	c.batched.Add(int64(len(live)))
 	if err := c.Client.Batch(ctx, ops...); err == nil {
+		c.batched.Add(int64(len(live)))
 		for _, cl := range live {
 			cl.result <- nil
 		}
@@ -181,31 +195,32 @@ func (c *Client) write(group []*call) {
 	}
 	// Each alone and at once, as if there were no grouping: a storage that
 	// hangs (a database behind a dead link) makes every caller wait its own
-	// timeout, not the sum of all of them.
+	// timeout, not the sum of all of them. A caller that gave up meanwhile
+	// (which may be what stopped the group) is not written.
 	for _, cl := range live {
-		c.transactions.Add(1)
 		c.alone.Add(1)
 		go func() {
 			defer c.alone.Done()
+			if err := cl.ctx.Err(); err != nil {
+				cl.result <- err
+				return
+			}
+			c.transactions.Add(1)
+			c.batched.Add(1)
 			cl.result <- c.Client.Batch(cl.ctx, cl.ops...)
 		}()
 	}
 }
 
-// groupContext ends when every call's context has ended: a caller that
-// gives up must not fail the others' writes, and a group nobody waits
-// for any more must not hold the storage.
+// groupContext ends as soon as one call's context ends: the storage then
+// stops the transaction (db_storage does; file_storage writes it anyway),
+// and write gives each remaining call a transaction of its own, so that a
+// caller that gave up is never written behind its back by the others'.
 func groupContext(group []*call) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(group[0].ctx))
-	remaining := atomic.Int32{}
-	remaining.Store(int32(len(group)))
 	stops := make([]func() bool, 0, len(group))
 	for _, cl := range group {
-		stops = append(stops, context.AfterFunc(cl.ctx, func() {
-			if remaining.Add(-1) == 0 {
-				cancel()
-			}
-		}))
+		stops = append(stops, context.AfterFunc(cl.ctx, cancel))
 	}
 	return ctx, func() {
 		for _, stop := range stops {

@@ -2,7 +2,6 @@ package groupcommit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -19,26 +18,34 @@ import (
 )
 
 // gatedClient is an in-memory storage.Client whose Batch is atomic (all
-// or nothing, like bbolt and PostgreSQL), can be held at its start, and
-// refuses a batch holding a key that starts with "bad".
+// or nothing, like bbolt and PostgreSQL), can be held at its start (until
+// open, or one at a time through next), and refuses a batch holding a key
+// that starts with "bad". With ctxAware it refuses a batch whose context
+// ended, as db_storage does.
 type gatedClient struct {
 	storage.Client
-	mu      sync.Mutex
-	kv      map[string][]byte
-	batches [][]string // the keys of every Batch call
-	entered chan struct{}
-	gate    chan struct{}
+	ctxAware bool
+	mu       sync.Mutex
+	kv       map[string][]byte
+	batches  [][]string // the keys of every Batch call
+	entered  chan context.Context
+	gate     chan struct{}
+	next     chan struct{}
 }
 
 func newGatedClient() *gatedClient {
-	return &gatedClient{Client: storage.NewNopClient(), kv: map[string][]byte{}, entered: make(chan struct{}, 64), gate: make(chan struct{})}
+	return &gatedClient{Client: storage.NewNopClient(), kv: map[string][]byte{},
+		entered: make(chan context.Context, 64), gate: make(chan struct{}), next: make(chan struct{})}
 }
 
 func (g *gatedClient) open() { close(g.gate) }
 
-func (g *gatedClient) Batch(_ context.Context, ops ...*storage.Operation) error {
-	g.entered <- struct{}{}
-	<-g.gate
+func (g *gatedClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	g.entered <- ctx
+	select {
+	case <-g.gate:
+	case <-g.next:
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var keys []string
@@ -46,6 +53,9 @@ func (g *gatedClient) Batch(_ context.Context, ops ...*storage.Operation) error 
 		keys = append(keys, op.Key)
 	}
 	g.batches = append(g.batches, keys)
+	if g.ctxAware && ctx.Err() != nil {
+		return ctx.Err()
+	}
 	for _, op := range ops {
 		if strings.HasPrefix(op.Key, "bad") {
 			return fmt.Errorf("refused %s", op.Key)
@@ -93,13 +103,10 @@ func queueBehindFirst(t *testing.T, c *Client, g *gatedClient, first string, key
 }
 
 func TestBatchesQueuedBehindACommitShareTheNext(t *testing.T) {
-	ctx := func(string) context.Context { return context.Background() }
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
 	tests := []struct {
 		name     string
 		keys     []string
-		ctxOf    func(string) context.Context
+		giveUp   string            // a key whose caller gives up once queued
 		wantErr  map[string]string // key -> error text; absent: nil
 		wantKept []string
 		// batches the wrapped client saw after the first
@@ -108,28 +115,21 @@ func TestBatchesQueuedBehindACommitShareTheNext(t *testing.T) {
 		{
 			name:        "all good: one transaction",
 			keys:        []string{"a", "b", "c"},
-			ctxOf:       ctx,
 			wantKept:    []string{"first", "a", "b", "c"},
 			wantBatches: [][]string{{"a", "b", "c"}},
 		},
 		{
 			name:     "one bad call fails alone",
 			keys:     []string{"a", "bad", "c"},
-			ctxOf:    ctx,
 			wantErr:  map[string]string{"bad": "refused bad"},
 			wantKept: []string{"first", "a", "c"},
 			// the group is refused as a whole, then each call is written alone
 			wantBatches: [][]string{{"a", "bad", "c"}, {"a"}, {"bad"}, {"c"}},
 		},
 		{
-			name: "a caller that gave up is not written",
-			keys: []string{"a", "gone"},
-			ctxOf: func(k string) context.Context {
-				if k == "gone" {
-					return cancelled
-				}
-				return context.Background()
-			},
+			name:        "a caller that gave up is not written",
+			keys:        []string{"a", "gone"},
+			giveUp:      "gone",
 			wantErr:     map[string]string{"gone": context.Canceled.Error()},
 			wantKept:    []string{"first", "a"},
 			wantBatches: [][]string{{"a"}},
@@ -139,7 +139,14 @@ func TestBatchesQueuedBehindACommitShareTheNext(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGatedClient()
 			c := New(g, 0)
-			results := queueBehindFirst(t, c, g, "first", tt.keys, tt.ctxOf)
+			gone, giveUp := context.WithCancel(context.Background())
+			results := queueBehindFirst(t, c, g, "first", tt.keys, func(k string) context.Context {
+				if k == tt.giveUp {
+					return gone
+				}
+				return context.Background()
+			})
+			giveUp()
 			g.open()
 			for key, ch := range results {
 				err := <-ch
@@ -194,24 +201,40 @@ func TestCloseWritesWhatIsQueued(t *testing.T) {
 	assert.True(t, ok)
 }
 
-// One transaction must not be cut short by one caller giving up while it
-// runs: the others still wait for it.
-func TestGroupOutlivesOneCallersContext(t *testing.T) {
-	short, cancel := context.WithCancel(context.Background())
-	group := []*call{{ctx: short}, {ctx: context.Background()}}
-	ctx, stop := groupContext(group)
-	defer stop()
+// A caller that gives up while its group is being written stops the
+// group's transaction (as db_storage does with a cancelled context); the
+// others are then written alone, and it is not.
+func TestCallerGivingUpMidTransactionIsNotWrittenByTheOthers(t *testing.T) {
+	g := newGatedClient()
+	g.ctxAware = true
+	c := New(g, 0)
+	gone, cancel := context.WithCancel(context.Background())
+	results := queueBehindFirst(t, c, g, "first", []string{"a", "gone", "c"}, func(k string) context.Context {
+		if k == "gone" {
+			return gone
+		}
+		return context.Background()
+	})
+	g.next <- struct{}{}    // "first" is written
+	groupCtx := <-g.entered // the group's transaction started
 	cancel()
-	time.Sleep(10 * time.Millisecond)
-	assert.NoError(t, ctx.Err(), "one caller left, the group goes on")
-
-	a, cancelA := context.WithCancel(context.Background())
-	b, cancelB := context.WithCancel(context.Background())
-	ctx2, stop2 := groupContext([]*call{{ctx: a}, {ctx: b}})
-	defer stop2()
-	cancelA()
-	cancelB()
-	require.Eventually(t, func() bool { return errors.Is(ctx2.Err(), context.Canceled) }, time.Second, time.Millisecond, "nobody waits: the group stops")
+	<-groupCtx.Done() // and is stopped by the caller that gave up
+	g.open()
+	for key, ch := range results {
+		if key == "gone" {
+			assert.ErrorIs(t, <-ch, context.Canceled)
+		} else {
+			assert.NoError(t, <-ch, key)
+		}
+	}
+	_, written := g.value("gone")
+	assert.False(t, written)
+	for _, k := range []string{"first", "a", "c"} {
+		_, ok := g.value(k)
+		assert.True(t, ok, k)
+	}
+	require.NoError(t, c.Close(context.Background()))
+	require.NoError(t, c.Close(context.Background()), "closing twice")
 }
 
 // Against the real file_storage extension: many tenants writing at once
@@ -262,7 +285,7 @@ func TestLingerGathersCallsThatArriveSoonAfter(t *testing.T) {
 		wantTx int64
 	}{
 		{name: "no linger: written apart", linger: 0, wantTx: 2},
-		{name: "a linger longer than the gap: one transaction", linger: time.Second, wantTx: 1},
+		{name: "a linger longer than the gap: one transaction", linger: 200 * time.Millisecond, wantTx: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,7 +49,8 @@ type Option func(*Scheduler)
 // fall in the same beat poll together (up to the slots), so that the
 // process wakes once a beat rather than once a poll, and their checkpoint
 // writes meet in one storage transaction (see package groupcommit).
-// Polls stay spread across the interval, a beat's worth at a time.
+// Polls stay spread across the interval, a beat's worth at a time. A beat
+// of the interval or longer puts every phase at 0: keep it well below.
 func WithBeat(beat time.Duration) Option {
 	return func(s *Scheduler) { s.beat = beat }
 }

@@ -39,10 +39,18 @@ func (l *pollLog) count(id string) int {
 }
 
 func TestPollsAtOnceThenSpreadAcrossTheInterval(t *testing.T) {
+	for _, beat := range []time.Duration{0, time.Second} {
+		t.Run("beat="+beat.String(), func(t *testing.T) { pollsAtOnceThenSpread(t, beat) })
+	}
+}
+
+// pollsAtOnceThenSpread: with or without a beat, every tenant polls once at
+// start and once more within the next interval, spread across it.
+func pollsAtOnceThenSpread(t *testing.T, beat time.Duration) {
 	const tenants, interval = 200, 5 * time.Minute
 	clock := newFakeClock(epoch)
 	log := newPollLog(clock)
-	s := New(interval, NewSlots(8), clock, nil)
+	s := New(interval, NewSlots(8), clock, nil, WithBeat(beat))
 	defer s.Stop()
 	for i := range tenants {
 		s.Add(fmt.Sprintf("tenant-%03d", i), log.poll(fmt.Sprintf("tenant-%03d", i)))
@@ -78,7 +86,8 @@ func TestBeatGroupsPhasesAndKeepsThemSpread(t *testing.T) {
 		maxDistinctTimes int
 	}{
 		{beat: 0, minDistinctTimes: 990, maxDistinctTimes: tenants},
-		{beat: time.Second, minDistinctTimes: 290, maxDistinctTimes: 300},
+		// 1,000 random phases in 300 beats leave about 289 beats used
+		{beat: time.Second, minDistinctTimes: 275, maxDistinctTimes: 300},
 		{beat: 10 * time.Second, minDistinctTimes: 30, maxDistinctTimes: 30},
 	}
 	for _, tt := range tests {
