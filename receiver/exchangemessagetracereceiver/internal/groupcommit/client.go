@@ -42,7 +42,7 @@ type Client struct {
 	linger time.Duration
 	alone  sync.WaitGroup // calls of a refused group, written one by one
 
-	// transactions and batched are what Stats returns.
+	// transactions and batched are what Stats returns (the tests read it).
 	transactions, batched atomic.Int64
 }
 
