@@ -24,9 +24,7 @@ func TestCleanRun(t *testing.T) {
 	cfg := tb.config("graph", days*24*time.Hour+time.Hour)
 	start := time.Now()
 	col := tb.startCollector(t, bins, cfg)
-	if !waitFor(90*time.Second, func() bool { return tb.sim.SumoStats().Lines >= int64(history) }) {
-		t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
-	}
+	tb.requireBackfill(t, int64(history))
 	backfill := time.Since(start)
 	t.Logf("backfill: %d rows in %s (%.0f rows/s)", history, backfill.Round(time.Millisecond), float64(history)/backfill.Seconds())
 

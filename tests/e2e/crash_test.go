@@ -65,9 +65,7 @@ func testCrashes(t *testing.T, bins binaries, api string, crashes int) {
 		col := tb.startCollector(t, bins, cfg)
 		uptime := 300*time.Millisecond + time.Duration(rng.Int64N(int64(1200*time.Millisecond)))
 		if i >= inBackfill {
-			if !waitFor(90*time.Second, backfillDone) {
-				t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
-			}
+			tb.requireBackfill(t, history)
 			uptime = time.Second + time.Duration(rng.Int64N(int64(2*time.Second)))
 		}
 		time.Sleep(uptime)
@@ -88,34 +86,20 @@ func testCrashes(t *testing.T, bins binaries, api string, crashes int) {
 
 	// A last run finishes the backfill and follows live for a while.
 	col := tb.startCollector(t, bins, cfg)
-	if !waitFor(90*time.Second, backfillDone) {
-		t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
-	}
-	time.Sleep(4 * time.Second)
-	stopAt := time.Now()
-	col.Stop()
-
-	cutoff := stopAt.Add(-5 * time.Second)
-	lines := tb.sim.Lines()
-	d := compare(tb.sim.Truth(historyStart, cutoff), lines, cutoff)
-	requireComplete(t, d, crashes*pageSize)
-	setDelivery(fig, d, fmt.Sprintf("0 lost; ≤ %d (the page in flight) repeated per crash", pageSize))
-	assertNoSecretsInLines(t, lines)
+	d := tb.finishAndJudge(t, history, historyStart, col.Stop, crashes*pageSize, fig,
+		fmt.Sprintf("0 lost; ≤ %d (the page in flight) repeated per crash", pageSize))
 
 	// Attribute each extra copy to the crash before it arrived.
 	eventAt := make([]int64, len(log))
 	for i, e := range log {
 		eventAt[i] = e.at
 	}
-	perCrash := copiesPerEvent(d.DupAt, eventAt)
+	perCrash := repeatsPerEvent(t, d, eventAt, pageSize, "crash")
 	var report []string
 	phases := map[string]int{}
 	for i, c := range log {
 		phases[c.phase]++
 		report = append(report, fmt.Sprintf("#%d %s after %s: %d dup", i+1, c.phase, c.uptime.Round(time.Millisecond), perCrash[i]))
-		if perCrash[i] > pageSize {
-			t.Errorf("crash %d repeated %d rows, more than one page (%d)", i+1, perCrash[i], pageSize)
-		}
 	}
 	fig.Other = fmt.Sprintf("most repeated by one crash: %d", slices.Max(perCrash))
 	t.Logf("crashes: %v; duplicates in total %d (%.1f per crash)\n  %s", phases, d.Duplicated,

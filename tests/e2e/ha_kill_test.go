@@ -63,9 +63,7 @@ func TestHAFailoverKill(t *testing.T) {
 	for i := 0; i < failovers; i++ {
 		uptime := 300*time.Millisecond + time.Duration(rng.Int64N(int64(1200*time.Millisecond)))
 		if i >= inBackfill {
-			if !waitFor(90*time.Second, backfillDone) {
-				t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
-			}
+			tb.requireBackfill(t, history)
 			uptime = time.Second + time.Duration(rng.Int64N(int64(2*time.Second)))
 		}
 		time.Sleep(time.Until(leading.Add(uptime)))
@@ -92,25 +90,14 @@ func TestHAFailoverKill(t *testing.T) {
 		leader, leading = next.Client, next.Time
 	}
 
-	if !waitFor(90*time.Second, backfillDone) {
-		t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
-	}
-	time.Sleep(4 * time.Second)
-	stopAt := time.Now()
-	rs.StopAll()
-
-	cutoff := stopAt.Add(-5 * time.Second)
-	lines := tb.sim.Lines()
-	d := compare(tb.sim.Truth(historyStart, cutoff), lines, cutoff)
-	requireComplete(t, d, failovers*pageSize)
-	setDelivery(fig, d, fmt.Sprintf("0 lost; ≤ %d (the page in flight) repeated per failover; one replica at a time", pageSize))
-	assertNoSecretsInLines(t, lines)
+	d := tb.finishAndJudge(t, history, historyStart, rs.StopAll, failovers*pageSize, fig,
+		fmt.Sprintf("0 lost; ≤ %d (the page in flight) repeated per failover; one replica at a time", pageSize))
 
 	eventAt := make([]int64, len(kills))
 	for i, e := range kills {
 		eventAt[i] = e.at
 	}
-	perKill := copiesPerEvent(d.DupAt, eventAt)
+	perKill := repeatsPerEvent(t, d, eventAt, pageSize, "failover")
 	var times []time.Duration
 	var report []string
 	phases := map[string]int{}
@@ -119,9 +106,6 @@ func TestHAFailoverKill(t *testing.T) {
 		times = append(times, k.failover)
 		report = append(report, fmt.Sprintf("#%d %s: %s killed after %s, new leader after %s, %d dup",
 			i+1, k.phase, k.leader, k.uptime.Round(time.Millisecond), k.failover.Round(time.Millisecond), perKill[i]))
-		if perKill[i] > pageSize {
-			t.Errorf("failover %d repeated %d rows, more than one page (%d)", i+1, perKill[i], pageSize)
-		}
 	}
 	t.Logf("failovers: %v; failover time %s (%s); duplicates in total %d\n  %s", phases, spread(times), haLease,
 		d.Duplicated, strings.Join(report, "\n  "))

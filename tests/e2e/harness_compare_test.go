@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/scripts/readme"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
 )
 
@@ -98,6 +99,49 @@ func copiesPerEvent(dupAt []int, eventAt []int64) []int {
 				per[i]++
 				break
 			}
+		}
+	}
+	return per
+}
+
+// requireBackfill stops the test unless the source holds history lines
+// (the whole backfill, at least once) within 90 s.
+func (tb *testbed) requireBackfill(t *testing.T, history int64) {
+	t.Helper()
+	if !waitFor(90*time.Second, func() bool { return tb.sim.SumoStats().Lines >= history }) {
+		t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
+	}
+}
+
+// finishAndJudge ends a fault test over a history: once the backfill is in
+// and live collection ran 4 s more, stop ends collection; what arrived
+// until 5 s before that is compared with the truth since historyStart
+// (every row, at most maxDup repeats), recorded in fig under promise, and
+// scanned for secrets.
+func (tb *testbed) finishAndJudge(t *testing.T, history int64, historyStart time.Time, stop func(), maxDup int, fig *readme.Figure, promise string) simulator.Delivery {
+	t.Helper()
+	tb.requireBackfill(t, history)
+	time.Sleep(4 * time.Second)
+	stopAt := time.Now()
+	stop()
+	cutoff := stopAt.Add(-5 * time.Second)
+	lines := tb.sim.Lines()
+	d := compare(tb.sim.Truth(historyStart, cutoff), lines, cutoff)
+	requireComplete(t, d, maxDup)
+	setDelivery(fig, d, promise)
+	assertNoSecretsInLines(t, lines)
+	return d
+}
+
+// repeatsPerEvent attributes the repeated rows to the event (a crash, a
+// failover) before them (see copiesPerEvent) and fails the test for any
+// event that repeated more than one page.
+func repeatsPerEvent(t *testing.T, d simulator.Delivery, eventAt []int64, pageSize int, event string) []int {
+	t.Helper()
+	per := copiesPerEvent(d.DupAt, eventAt)
+	for i, n := range per {
+		if n > pageSize {
+			t.Errorf("%s %d repeated %d rows, more than one page (%d)", event, i+1, n, pageSize)
 		}
 	}
 	return per

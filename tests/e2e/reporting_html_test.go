@@ -33,9 +33,7 @@ func TestReportingHTMLPages(t *testing.T) {
 
 	col := tb.startCollector(t, bins, cfg)
 	watch := watchReceiverStatus(col)
-	if !waitFor(90*time.Second, func() bool { return tb.sim.SumoStats().Lines >= history }) {
-		t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
-	}
+	tb.requireBackfill(t, history)
 	time.Sleep(8 * time.Second) // live collection, still with 30% HTML pages
 	faulty := watch.snapshot()
 	tb.sim.SetFaults(simulator.Faults{})

@@ -53,9 +53,7 @@ func TestGracefulRestarts(t *testing.T) {
 	}
 	col := tb.startCollector(t, bins, cfg)
 	tb.sim.SumoSlow(0, 0)
-	if !waitFor(90*time.Second, func() bool { return tb.sim.SumoStats().Lines >= history }) {
-		t.Fatalf("backfill incomplete after 90s: %d of %d rows", tb.sim.SumoStats().Lines, history)
-	}
+	tb.requireBackfill(t, history)
 	time.Sleep(3 * time.Second)
 	stopAt := time.Now()
 	col.Stop()
