@@ -44,12 +44,7 @@ func TestHAFailoverKill(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0))
 	t.Logf("kill schedule seed %d; history %d rows", seed, history)
 
-	began := time.Now()
-	rs.StartAll()
-	first, ok := rs.waitSender(began, "", 60*time.Second)
-	if !ok {
-		t.Fatalf("no replica sent a request within 60s of starting")
-	}
+	began, first := rs.StartAllAndWaitLeader()
 	leader, leading := first.Client, first.Time
 
 	type kill struct {

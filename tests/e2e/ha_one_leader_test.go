@@ -69,12 +69,7 @@ func testOneLeader(t *testing.T, bins binaries, tenants int) {
 		}
 	}
 
-	began := time.Now()
-	rs.StartAll()
-	first, ok := rs.waitSender(began, "", 60*time.Second)
-	if !ok {
-		t.Fatalf("no replica sent a request within 60s of starting")
-	}
+	began, first := rs.StartAllAndWaitLeader()
 	leader := first.Client
 	t.Logf("replica %s leads %s after the start", leader, first.Time.Sub(began).Round(time.Millisecond))
 

@@ -41,12 +41,7 @@ func TestHAFailoverPause(t *testing.T) {
 	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
 	tb.sim.SumoSlow(10*time.Minute, 400*time.Millisecond)
 
-	began := time.Now()
-	rs.StartAll()
-	first, ok := rs.waitSender(began, "", 60*time.Second)
-	if !ok {
-		t.Fatalf("no replica sent a request within 60s of starting")
-	}
+	began, first := rs.StartAllAndWaitLeader()
 	leader, leading := first.Client, first.Time
 
 	type pause struct {

@@ -30,12 +30,7 @@ func TestHAPostgresOutage(t *testing.T) {
 	historyStart := tb.sim.started.Add(-time.Hour)
 	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
 
-	began := time.Now()
-	rs.StartAll()
-	first, ok := rs.waitSender(began, "", 60*time.Second)
-	if !ok {
-		t.Fatalf("no replica sent a request within 60s of starting")
-	}
+	began, first := rs.StartAllAndWaitLeader()
 	leader := first.Client
 	if !waitFor(60*time.Second, func() bool { return tb.sim.SumoStats().Lines >= history }) {
 		t.Fatalf("backfill incomplete after 60s: %d of %d rows", tb.sim.SumoStats().Lines, history)

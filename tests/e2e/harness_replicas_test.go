@@ -246,6 +246,19 @@ func (rs *replicaSet) StartAll() {
 	}
 }
 
+// StartAllAndWaitLeader starts every replica and returns when one of them
+// first sent a request (the first leader's), with when the start began.
+func (rs *replicaSet) StartAllAndWaitLeader() (began time.Time, first simRequest) {
+	rs.t.Helper()
+	began = time.Now()
+	rs.StartAll()
+	first, ok := rs.waitSender(began, "", 60*time.Second)
+	if !ok {
+		rs.t.Fatalf("no replica sent a request within 60s of starting")
+	}
+	return began, first
+}
+
 // logReady is the collector's line once every component has started.
 const logReady = "Everything is ready"
 
