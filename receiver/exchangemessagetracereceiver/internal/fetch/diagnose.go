@@ -29,6 +29,14 @@ func diagnoseBody(service string, body []byte, cause error) *msgtrace.APIError {
 		msg = fmt.Sprintf("%s returned an HTML page (%q) instead of JSON; this is a known transient fault of the service and is retried", service, title)
 	case errors.As(cause, &syn) && syn.EOF:
 		msg = fmt.Sprintf("%s returned a truncated JSON response (%d bytes, cut off at byte %d)", service, len(body), syn.Offset)
+	case syn != nil:
+		// Where it broke says more than how it begins. A broken value
+		// inside a row costs only the row (see rowdecode.Scanner.Tolerate):
+		// this one is in the page around the rows, or breaks its structure.
+		near := body[max(0, syn.Offset-40):min(len(body), syn.Offset+40)]
+		msg = fmt.Sprintf("%s returned a response that is not valid JSON (%v), near %s; it is retried with backoff, "+
+			"as such a body is usually a fault of the service or of a proxy on the way, and the range does not advance past it until a valid page comes",
+			service, cause, logsafe.Quote(string(near)))
 	default:
 		msg = fmt.Sprintf("%s returned a response that is not valid JSON (%v); it begins %s", service, cause, logsafe.Quote(string(trimmed[:min(len(trimmed), 80)])))
 	}
