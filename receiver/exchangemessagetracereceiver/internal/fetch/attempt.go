@@ -126,7 +126,7 @@ func (l *Loop) tooLargeMessage(e *bodyTooLargeError) string {
 	if l.cfg.Base != nil {
 		host = l.cfg.Base.Host
 	}
-	return fmt.Sprintf("%s %s. This is not a page of message trace: something other than %s may be answering at %s "+
+	return fmt.Sprintf("%s %s. No page or document we ask for is this large: something other than %s may be answering at %s "+
 		"(a proxy, a gateway, a faulty service). The request is retried; if this persists, check the endpoint and the proxy settings",
 		l.cfg.Service, what, l.cfg.Service, host)
 }

@@ -157,3 +157,19 @@ func TestHostileBodyMemory(t *testing.T) {
 		}
 	}
 }
+
+// A detail lookup answers with one small document: its cap is 1 MiB, so an
+// endless answer costs about that, and the error says which cap it was.
+func TestHostileDocumentMemory(t *testing.T) {
+	srv := hostileServer(t, 200, 0)
+	client := fetchtest.Must(graph.NewDetailsClient(graph.Config{BaseURL: srv.URL + "/v1.0", Client: fetchtest.Client(), Budget: throttle.New(0)}))
+	var err error
+	use := measureMemory(func() {
+		_, err = client.Fetch(context.Background(), "4b1a0c3e-0000-4000-8000-000000000000", "someone@contoso.com")
+	})
+	t.Logf("detail document: TotalAlloc %.1f MiB, peak HeapInuse %.1f MiB; error: %v",
+		float64(use.totalAlloc)/(1<<20), float64(use.peakHeapInuse)/(1<<20), err)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "larger than 1 MiB (the cap of one document")
+	assert.Less(t, use.totalAlloc, uint64(8<<20))
+}

@@ -21,7 +21,8 @@ type Response struct {
 	StatusCode int
 	Header     http.Header
 	// Body is a pooled buffer's (see bodyPool): valid only during the
-	// Classifier's call, so the error it returns holds copies.
+	// Classifier's call, so the error it returns holds copies. It is at
+	// most the first maxErrorBodyBytes of the body.
 	Body []byte
 	// IsLink is true when the request followed a nextLink (or a saved
 	// resume link) rather than the query we built.
