@@ -41,10 +41,10 @@ func TestReadBody(t *testing.T) {
 		{name: "over the cap, declared", size: limit + 1, declared: true, tooLarge: true},
 	}
 	for _, tt := range tests {
-		for _, oneByte := range []bool{false, true} {
+		for _, smallReads := range []bool{false, true} {
 			name := tt.name
-			if oneByte {
-				name += "/reads of one byte"
+			if smallReads {
+				name += "/reads of 1021 bytes"
 			}
 			t.Run(name, func(t *testing.T) {
 				if tt.pooled > 0 {
@@ -54,8 +54,8 @@ func TestReadBody(t *testing.T) {
 				}
 				want := body(tt.size)
 				var r io.Reader = bytes.NewReader(want)
-				if oneByte {
-					r = iotest.OneByteReader(r)
+				if smallReads {
+					r = &shortReader{r: r, n: 1021} // never a chunk's multiple
 				}
 				length := int64(-1)
 				if tt.declared {
@@ -118,3 +118,11 @@ func BenchmarkReadBody(b *testing.B) {
 		})
 	}
 }
+
+// shortReader returns at most n bytes a read, as a network body does.
+type shortReader struct {
+	r io.Reader
+	n int
+}
+
+func (s *shortReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }
