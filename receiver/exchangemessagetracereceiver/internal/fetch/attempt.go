@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -83,24 +84,59 @@ func (l *Loop) sendFailed(ctx context.Context, u *url.URL, err error) (result, e
 }
 
 // receive reads the response body into a pooled buffer, which the caller
-// owns when neither fail nor err is set.
+// owns when neither fail nor err is set. An error response is read only up
+// to maxErrorBodyBytes: its code, message or title come first, and the
+// rest is not needed to tell the operator what it said.
 func (l *Loop) receive(ctx context.Context, resp *http.Response) (buf *bytes.Buffer, fail *msgtrace.APIError, err error) {
-	buf, err = readBody(resp.Body, resp.ContentLength, l.cfg.MaxBodyBytes)
+	body, length, limit := io.Reader(resp.Body), resp.ContentLength, l.cfg.MaxBodyBytes
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		body, limit = io.LimitReader(resp.Body, maxErrorBodyBytes), maxErrorBodyBytes
+		if length > limit {
+			length = -1
+		}
+	}
+	buf, n, err := readBody(body, length, limit)
 	if err == nil {
 		return buf, nil, nil
 	}
-	n := buf.Len()
-	putBuffer(buf)
 	if ctx.Err() != nil {
 		return nil, nil, ctx.Err()
 	}
-	if errors.Is(err, errBodyTooLarge) {
+	var tooLarge *bodyTooLargeError
+	if errors.As(err, &tooLarge) {
 		return nil, &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: resp.StatusCode,
-			Message: fmt.Sprintf("%s sent a response larger than %d MiB; lower the page size", l.cfg.Service, l.cfg.MaxBodyBytes>>20)}, nil
+			Message: l.tooLargeMessage(tooLarge)}, nil
 	}
 	return nil, &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: resp.StatusCode,
 		Message: fmt.Sprintf("connection to %s lost while reading the response (%d bytes received)", l.cfg.Service, n),
 		Err:     unwrapURLError(err)}, nil
+}
+
+// tooLargeMessage explains a body over its cap. The cap follows page_size
+// (see MaxPageBodyBytes), so a body this large is not a page of message
+// trace whatever the page size: the operator should look at what answers
+// at the endpoint.
+func (l *Loop) tooLargeMessage(e *bodyTooLargeError) string {
+	what := fmt.Sprintf("sent a response body larger than %s (%s), so it was not read further", mebibytes(e.limit), l.cfg.BodyCap)
+	if e.declared > 0 {
+		what = fmt.Sprintf("declared a response body of %s (Content-Length), over the %s cap (%s), so it was not read",
+			mebibytes(e.declared), mebibytes(e.limit), l.cfg.BodyCap)
+	}
+	host := "the endpoint"
+	if l.cfg.Base != nil {
+		host = l.cfg.Base.Host
+	}
+	return fmt.Sprintf("%s %s. No page or document we ask for is this large: something other than %s may be answering at %s "+
+		"(a proxy, a gateway, a faulty service). The request is retried; if this persists, check the endpoint and the proxy settings",
+		l.cfg.Service, what, l.cfg.Service, host)
+}
+
+// mebibytes renders n bytes as MiB with one decimal ("3.9 MiB").
+func mebibytes(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 // classify turns an error response into its failure: a 429 means the same

@@ -6,8 +6,10 @@ import (
 )
 
 // poolKeepBytes is the largest buffer returned to the pool, so that one
-// freak response does not pin its memory for the life of the process.
-const poolKeepBytes = 16 << 20
+// freak response does not pin its memory for the life of the process: a
+// 5000-row page of 1 KiB rows is 5 MB. A larger page's buffer is left to
+// the garbage collector.
+const poolKeepBytes = 8 << 20
 
 // bodyPool holds response body buffers: a page is megabytes, read every
 // few seconds during a backfill. Who may use a buffer, and until when:
@@ -21,6 +23,10 @@ const poolKeepBytes = 16 << 20
 //     (the mapper copies Raw into its own blocks); the rows' strings are
 //     already copies (rowdecode's arena) and may be kept.
 //   - After put, the buffer is the next response's: nothing may read it.
+//
+// readBody fills a pooled buffer's capacity first, then fixed-size pieces
+// of chunkPool, assembled into one buffer of the exact size once the body
+// ended (see readBody): what a response holds stays near its size.
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func getBuffer() *bytes.Buffer {

@@ -21,7 +21,8 @@ type Response struct {
 	StatusCode int
 	Header     http.Header
 	// Body is a pooled buffer's (see bodyPool): valid only during the
-	// Classifier's call, so the error it returns holds copies.
+	// Classifier's call, so the error it returns holds copies. It is at
+	// most the first maxErrorBodyBytes of the body.
 	Body []byte
 	// IsLink is true when the request followed a nextLink (or a saved
 	// resume link) rather than the query we built.
@@ -58,8 +59,12 @@ type Config struct {
 	Logger   *zap.Logger
 	Observe  func(outcome string, throttleWait time.Duration)
 	Classify Classifier
-	// MaxBodyBytes caps a response body; 0 means DefaultMaxBodyBytes.
+	// MaxBodyBytes caps a 2xx response body; 0 means DefaultMaxBodyBytes.
+	// An error response is read up to maxErrorBodyBytes.
 	MaxBodyBytes int64
+	// BodyCap says where MaxBodyBytes comes from, for the message of a
+	// body over it ("the cap for page_size 1000: ...").
+	BodyCap string
 	// Header is sent with every request, besides Accept.
 	Header http.Header
 	// ThrottledEnds makes a 429 end the request, once the budget is
@@ -99,7 +104,7 @@ func NewLoop(cfg Config) *Loop {
 		cfg.Observe = func(string, time.Duration) {}
 	}
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+		cfg.MaxBodyBytes, cfg.BodyCap = DefaultMaxBodyBytes, documentBodyCap
 	}
 	return &Loop{cfg: cfg}
 }

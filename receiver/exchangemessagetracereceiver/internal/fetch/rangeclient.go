@@ -77,13 +77,16 @@ func NewRangeClient(api API, cfg ClientConfig) (*RangeClient, error) {
 	if api.MaxPageSize > 0 {
 		pageSize = min(pageSize, api.MaxPageSize)
 	}
+	lc := cfg.loopConfig(api, base)
+	lc.MaxBodyBytes = MaxPageBodyBytes(pageSize)
+	lc.BodyCap = fmt.Sprintf("the cap for page_size %d: %d KiB a row, about eight times what a row takes", pageSize, MaxRowBytes>>10)
 	return &RangeClient{
 		api:      api,
 		endpoint: base.String() + api.Path,
 		base:     base,
 		pageSize: pageSize,
 		logger:   cfg.Logger,
-		loop:     NewLoop(cfg.loopConfig(api, base)),
+		loop:     NewLoop(lc),
 	}, nil
 }
 

@@ -35,6 +35,17 @@ func TestMalformedRows(t *testing.T) {
 		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","status":["delivered"]}`, reason: "status has the wrong type"},
 		{row: `"not an object"`, reason: "row is not a JSON object"},
 		{row: `null`, reason: "row is not a JSON object"},
+		// Values JSON does not have (some serializers write them for a
+		// float that is not a number): the row is skipped, the page kept.
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","size":NaN}`, reason: "size holds NaN, which is not a JSON value"},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","size":Infinity}`, reason: "size holds Infinity, which is not a JSON value"},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","size":-Infinity}`, reason: "size holds -Infinity, which is not a JSON value"},
+		{row: `{"id":"a","size":NaN,"recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z"}`, reason: "size holds NaN, which is not a JSON value"},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","subject":undefined}`, reason: "subject holds undefined, which is not a JSON value"},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","size":12abc}`, reason: "size holds 12abc, which is not a JSON value"},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","spamScore":nan}`, reason: "spamScore holds nan, which is not a JSON value"},
+		{row: `{"id":"a","recipientAddress":"r@x","receivedDateTime":"2026-01-21T14:12:34Z","extra":{"scores":[1,NaN]}}`, reason: "extra holds NaN, which is not a JSON value"},
+		{row: `NaN`, reason: "row is NaN, which is not a JSON value"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.row, func(t *testing.T) {

@@ -84,6 +84,16 @@ func TestFailures(t *testing.T) {
 			wantMsg:  []string{"Microsoft Graph returned a truncated JSON response (700 bytes", "gave up after"},
 		},
 		{
+			name: "NaN outside the rows every time",
+			steps: func(t *testing.T) []fetchtest.Step {
+				return repeat(200, fetchtest.Respond(200, `{"@odata.context":"x","@odata.count":NaN,"value":[]}`))
+			},
+			maxSteps: true,
+			wantErr:  msgtrace.KindTransient,
+			wantMsg: []string{"Microsoft Graph returned a response that is not valid JSON (invalid JSON at byte 37: NaN is not a JSON value)",
+				`near "{\"@odata.context\":\"x\",\"@odata.count\":NaN,\"value\":[]}"`, "gave up after"},
+		},
+		{
 			name:     "400 on the first page",
 			steps:    func(t *testing.T) []fetchtest.Step { return []fetchtest.Step{file(t, 400, "error_400_window.json")} },
 			wantErr:  msgtrace.KindBadRequest,

@@ -370,3 +370,28 @@ func TestLenientMinimalRows(t *testing.T) {
 	assert.Equal(t, 1, page.Malformed)
 	assert.Equal(t, "row 1: Size has the wrong type", page.MalformedErrors[0].Error())
 }
+
+// A row holding a value JSON does not have (NaN, Infinity) is skipped as
+// malformed in both OData shapes; the page's other rows are kept.
+func TestNaNRows(t *testing.T) {
+	tests := []struct{ name, body string }{
+		{"minimal", `{"value":[{"MessageTraceId":"a","RecipientAddress":"r@x","Received":"2022-11-29T05:35:08","Size":12},` +
+			`{"MessageTraceId":"b","RecipientAddress":"r@x","Received":"2022-11-29T05:35:08","Size":NaN},` +
+			`{"MessageTraceId":"c","RecipientAddress":"r@x","Received":"2022-11-29T05:35:08","Size":-Infinity}]}`},
+		{"verbose", `{"d":{"results":[{"__metadata":{"type":"TenantReporting.MessageTrace"},"MessageTraceId":"a","RecipientAddress":"r@x","Received":"\/Date(1659020996164)\/","Size":12},` +
+			`{"__metadata":{"type":"TenantReporting.MessageTrace"},"MessageTraceId":"b","RecipientAddress":"r@x","Received":"\/Date(1659020996164)\/","Size":NaN},` +
+			`{"__metadata":{"type":"TenantReporting.MessageTrace"},"MessageTraceId":"c","RecipientAddress":"r@x","Received":"\/Date(1659020996164)\/","Size":-Infinity}]}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page, err := newPageDecoder(testRange, 10).Decode([]byte(tt.body), nil)
+			require.NoError(t, err)
+			require.Len(t, page.Rows, 1)
+			assert.Equal(t, "a", page.Rows[0].ID)
+			assert.Equal(t, 2, page.Malformed)
+			require.Len(t, page.MalformedErrors, 2)
+			assert.Equal(t, "row 1: Size holds NaN, which is not a JSON value", page.MalformedErrors[0].Error())
+			assert.Equal(t, "row 2: Size holds -Infinity, which is not a JSON value", page.MalformedErrors[1].Error())
+		})
+	}
+}

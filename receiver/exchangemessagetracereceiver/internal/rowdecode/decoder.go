@@ -67,9 +67,13 @@ func (d *Decoder) NewPage(bodyLen, pageSize int) *msgtrace.Page {
 const maxMalformedErrors = 5
 
 // DecodeRows decodes the array of rows at the scanner's position and
-// appends the good ones to page. next is the position of the first row and
+// appends the good ones to page, counting the others in page.Malformed. next is the position of the first row and
 // is advanced past every row, good or not, so positions stay stable.
 func (d *Decoder) DecodeRows(s *Scanner, page *msgtrace.Page, next *int64, verbose bool) error {
+	// A NaN in a row costs the row, not the page: its end is plain, so
+	// the rows after it are where they should be (see Scanner.Tolerate).
+	s.Tolerate(true)
+	defer s.Tolerate(false)
 	more, err := s.BeginArray()
 	for more {
 		page.Rows = append(page.Rows, msgtrace.Row{})

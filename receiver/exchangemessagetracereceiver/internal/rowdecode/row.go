@@ -38,21 +38,26 @@ type rowValues struct {
 // DecodeRow decodes the value at the scanner's position into row. A
 // non-nil error means the document itself is broken (the page cannot be
 // trusted); a non-empty reason means only this row is unusable and was
-// consumed. position is the row's 0-based place in the range query, used
+// consumed: a bare word such as NaN is such a reason when the scanner
+// tolerates it (DecodeRows turns that on), else an error. position is the row's 0-based place in the range query, used
 // when the row carries no Index. verbose selects the legacy verbose OData
 // conventions: "/Date(ms)/" times and numbers written as strings, times
 // re-written as ISO 8601 UTC and no Raw (the verbose object carries
 // __metadata and is not the row the mapper should emit).
 func (d *Decoder) DecodeRow(s *Scanner, row *msgtrace.Row, position int64, verbose bool) (reason string, err error) {
+	s.bad = nil
 	if s.Peek() != '{' {
 		if err := s.Skip(); err != nil {
 			return "", err
 		}
+		if w := s.BareWord(); w != nil {
+			return "row is " + bareWordText(w) + ", which is not a JSON value", nil
+		}
 		return "row is not a JSON object", nil
 	}
-	raw, err := d.scanRow(s)
-	if err != nil {
-		return "", err
+	raw, reason, err := d.scanRow(s)
+	if err != nil || reason != "" {
+		return reason, err
 	}
 	if reason := d.checkValues(verbose); reason != "" {
 		return reason, nil
@@ -64,10 +69,14 @@ func (d *Decoder) DecodeRow(s *Scanner, row *msgtrace.Row, position int64, verbo
 	return "", nil
 }
 
+// bareWordText is a bare word as a malformed-row reason shows it.
+func bareWordText(w []byte) string { return logsafe.Truncate(string(w), 40) }
+
 // scanRow reads the row object at the scanner's position into d.values
 // (string values into d.scratch, the others by scanOther) and returns the
-// object's bytes.
-func (d *Decoder) scanRow(s *Scanner) (raw []byte, err error) {
+// object's bytes, or why the row is malformed when a member's value holds
+// a bare word (NaN; see Scanner.Tolerate).
+func (d *Decoder) scanRow(s *Scanner) (raw []byte, reason string, err error) {
 	start := s.Pos()
 	d.scratch = d.scratch[:0]
 	d.values = rowValues{}
@@ -75,7 +84,7 @@ func (d *Decoder) scanRow(s *Scanner) (raw []byte, err error) {
 	for more {
 		var key []byte
 		if key, err = s.Key(nil); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		switch f := d.schema.Lookup(key); {
 		case f == FieldUnknown:
@@ -88,16 +97,19 @@ func (d *Decoder) scanRow(s *Scanner) (raw []byte, err error) {
 			err = d.scanOther(s, f)
 		}
 		if err != nil {
-			return nil, err
+			return nil, "", err
+		}
+		if reason == "" && s.BareWord() != nil {
+			reason = logsafe.Truncate(string(key), 40) + " holds " + bareWordText(s.BareWord()) + ", which is not a JSON value"
 		}
 		if more, err = s.More('}'); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return s.data[start:s.Pos()], nil
+	return s.data[start:s.Pos()], reason, nil
 }
 
 // scanOther records a value of field f that is not a string: which JSON

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/bits"
 	"unicode/utf8"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
 )
 
 // Scanner walks one JSON document held in memory without building values.
@@ -14,9 +16,18 @@ import (
 // faster than encoding/json and lets a row keep its exact bytes as Raw.
 // It is deliberately lenient where leniency is free (control characters in
 // strings, number grammar) and strict where a mistake would misplace data.
+//
+// A bare word where a value belongs (NaN, Infinity, undefined: what some
+// serializers write for a float that is not a number) breaks the document,
+// unless the scanner is reading a row (Tolerate): the word's end is plain,
+// so the scanner can step over it, and the row alone is malformed.
 type Scanner struct {
 	data []byte
 	pos  int
+	// tolerant is set while a row is read; bad is then the first bare
+	// word met (it aliases data), or nil.
+	tolerant bool
+	bad      []byte
 }
 
 // SyntaxError says where the document stopped being JSON. EOF tells a body
@@ -33,6 +44,15 @@ func (e *SyntaxError) Error() string {
 	}
 	return fmt.Sprintf("invalid JSON at byte %d: %s", e.Offset, e.Msg)
 }
+
+// Tolerate makes a bare word where a value belongs read as a value (Number
+// returns nil, Literal ""), recorded as BareWord, rather than an error; off
+// ends it. A row's decoder turns it on for the row, so that a NaN costs one
+// row, not the page.
+func (s *Scanner) Tolerate(on bool) { s.tolerant, s.bad = on, nil }
+
+// BareWord is the first bare word read since Tolerate(true), or nil.
+func (s *Scanner) BareWord() []byte { return s.bad }
 
 // NewScanner returns a scanner positioned at the start of data.
 func NewScanner(data []byte) *Scanner {
@@ -281,7 +301,9 @@ func (s *Scanner) hex4() (rune, bool) {
 	return r, true
 }
 
-// Number returns the bytes of the number at the current position.
+// Number returns the bytes of the number at the current position. A number
+// run into letters (-Infinity, 0x1F) is a bare word: when tolerant, Number
+// returns nil and no error.
 func (s *Scanner) Number() ([]byte, error) {
 	s.skipSpace()
 	start := s.pos
@@ -301,10 +323,46 @@ func (s *Scanner) Number() ([]byte, error) {
 		// means the body was cut short.
 		return nil, s.fail("number at end of input")
 	}
+	if c := s.data[s.pos]; (c|0x20 >= 'a' && c|0x20 <= 'z') || c == '_' {
+		// -Infinity, 0x1F, 12abc: not a number.
+		return nil, s.bareWord(start)
+	}
 	return s.data[start:s.pos], nil
 }
 
-// Literal consumes null, true or false and returns it.
+func isWordByte(c byte) bool {
+	return (c|0x20 >= 'a' && c|0x20 <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '+' || c == '.'
+}
+
+// bareWord reads the word at start, where a value belongs but none of
+// JSON's begins: an error naming it, or, when tolerant, nil with the word
+// recorded and the scanner after it. Where no word is (a quote, a brace)
+// the document's structure is lost, and that is always an error.
+func (s *Scanner) bareWord(start int) error {
+	end := start
+	for end < len(s.data) && isWordByte(s.data[end]) {
+		end++
+	}
+	switch {
+	case end >= len(s.data):
+		s.pos = end
+		return s.fail("truncated value") // NaN or a cut-off null: can't tell
+	case end == start:
+		s.pos = start
+		return s.fail(fmt.Sprintf("unexpected character %q", rune(s.data[start])))
+	case s.tolerant:
+		if s.bad == nil {
+			s.bad = s.data[start:end]
+		}
+		s.pos = end
+		return nil
+	}
+	s.pos = start
+	return s.fail(logsafe.Truncate(string(s.data[start:end]), 40) + " is not a JSON value")
+}
+
+// Literal consumes null, true or false and returns it. Another word is a
+// bare word (see Tolerate).
 func (s *Scanner) Literal() (string, error) {
 	s.skipSpace()
 	var lit string
@@ -316,18 +374,14 @@ func (s *Scanner) Literal() (string, error) {
 	case 'f':
 		lit = "false"
 	default:
-		return "", s.fail("unexpected character")
+		return "", s.bareWord(s.pos)
 	}
 	rest := s.data[s.pos:]
 	if len(rest) >= len(lit) && string(rest[:len(lit)]) == lit {
 		s.pos += len(lit)
 		return lit, nil
 	}
-	if len(rest) < len(lit) && string(rest) == lit[:len(rest)] {
-		s.pos = len(s.data)
-		return "", s.fail("truncated literal")
-	}
-	return "", s.fail("unexpected character")
+	return "", s.bareWord(s.pos)
 }
 
 func (s *Scanner) peekByte() byte {

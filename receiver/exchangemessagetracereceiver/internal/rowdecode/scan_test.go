@@ -81,6 +81,35 @@ func TestScannerSkipAndTruncation(t *testing.T) {
 	}
 }
 
+// Outside a row, a bare word where a value belongs (NaN, Infinity) breaks
+// the document: the error names the word and where it is, and a word cut
+// by the end of the body still reads as truncated.
+func TestScannerBareWords(t *testing.T) {
+	tests := []struct {
+		doc  string
+		want string
+		eof  bool
+	}{
+		{doc: `{"a":NaN}`, want: "invalid JSON at byte 5: NaN is not a JSON value"},
+		{doc: `{"a":[1,-Infinity]}`, want: "invalid JSON at byte 8: -Infinity is not a JSON value"},
+		{doc: `{"a":undefined,"b":1}`, want: "invalid JSON at byte 5: undefined is not a JSON value"},
+		{doc: `{"a":0x1F}`, want: "invalid JSON at byte 5: 0x1F is not a JSON value"},
+		{doc: `{"a":'x'}`, want: "invalid JSON at byte 5: unexpected character '\\''"},
+		{doc: `{"a":Na`, eof: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.doc, func(t *testing.T) {
+			err := NewScanner([]byte(tt.doc)).Skip()
+			var syn *SyntaxError
+			require.True(t, errors.As(err, &syn), "%v", err)
+			assert.Equal(t, tt.eof, syn.EOF, err.Error())
+			if tt.want != "" {
+				assert.Equal(t, tt.want, err.Error())
+			}
+		})
+	}
+}
+
 func TestScannerDepthLimit(t *testing.T) {
 	deep := make([]byte, 0, 300)
 	for range 100 {
@@ -113,4 +142,16 @@ func TestPlainEnd(t *testing.T) {
 		}
 		assert.Equal(t, want, plainEnd([]byte(s), 0), "%q", s)
 	}
+}
+
+// While tolerant, the scanner steps over bare words, records the first and
+// keeps its place in the structure around them.
+func TestScannerToleratesBareWords(t *testing.T) {
+	s := NewScanner([]byte(`{"a":NaN,"b":[Infinity,-Infinity,1],"c":{"d":undefined},"e":nul,"f":2} `))
+	s.Tolerate(true)
+	require.NoError(t, s.Skip())
+	assert.True(t, s.AtEnd())
+	assert.Equal(t, "NaN", string(s.BareWord()))
+	s.Tolerate(false)
+	assert.Nil(t, s.BareWord())
 }

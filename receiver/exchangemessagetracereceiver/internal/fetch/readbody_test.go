@@ -1,0 +1,128 @@
+package fetch
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readBody returns exactly what was sent, however it arrives (known
+// length or not, in small reads, into a pooled buffer of any capacity),
+// and refuses what is over the cap.
+func TestReadBody(t *testing.T) {
+	const limit = 3*chunkBytes + 100
+	body := func(n int) []byte { return bytes.Repeat([]byte("0123456789abcdef"), n/16+1)[:n] }
+	tests := []struct {
+		name     string
+		size     int
+		declared bool // Content-Length known
+		pooled   int  // capacity of the pooled buffer handed out first
+		tooLarge bool
+	}{
+		{name: "empty", size: 0},
+		{name: "small", size: 100},
+		{name: "one chunk", size: chunkBytes},
+		{name: "chunk and a byte", size: chunkBytes + 1},
+		{name: "several chunks", size: 2*chunkBytes + 17},
+		{name: "pooled buffer large enough", size: 5000, pooled: 8192},
+		{name: "pooled buffer exactly full", size: 8192, pooled: 8192},
+		{name: "pooled buffer then chunks", size: chunkBytes + 5000, pooled: 8192},
+		{name: "declared", size: 2*chunkBytes + 17, declared: true},
+		{name: "declared, pooled larger", size: 100, declared: true, pooled: 8192},
+		{name: "exactly the cap", size: limit},
+		{name: "exactly the cap, declared", size: limit, declared: true},
+		{name: "a byte over the cap", size: limit + 1, tooLarge: true},
+		{name: "over the cap, pooled", size: limit + 1, pooled: 8192, tooLarge: true},
+		{name: "over the cap, declared", size: limit + 1, declared: true, tooLarge: true},
+	}
+	for _, tt := range tests {
+		for _, smallReads := range []bool{false, true} {
+			name := tt.name
+			if smallReads {
+				name += "/reads of 1021 bytes"
+			}
+			t.Run(name, func(t *testing.T) {
+				if tt.pooled > 0 {
+					b := getBuffer()
+					b.Grow(tt.pooled)
+					putBuffer(b)
+				}
+				want := body(tt.size)
+				var r io.Reader = bytes.NewReader(want)
+				if smallReads {
+					r = &shortReader{r: r, n: 1021} // never a chunk's multiple
+				}
+				length := int64(-1)
+				if tt.declared {
+					length = int64(tt.size)
+				}
+				buf, n, err := readBody(r, length, limit)
+				if tt.tooLarge {
+					require.ErrorIs(t, err, errBodyTooLarge)
+					assert.Nil(t, buf)
+					assert.LessOrEqual(t, n, int64(limit+1), "read no further than the cap")
+					return
+				}
+				require.NoError(t, err)
+				assert.Equal(t, int64(tt.size), n)
+				assert.True(t, bytes.Equal(want, buf.Bytes()), "body differs")
+				putBuffer(buf)
+			})
+		}
+	}
+}
+
+// A read error is the caller's to report, with how much came before it;
+// nothing is left for the caller to put back.
+func TestReadBodyError(t *testing.T) {
+	cut := errors.New("connection reset")
+	r := io.MultiReader(bytes.NewReader(make([]byte, chunkBytes+10)), iotest.ErrReader(cut))
+	buf, n, err := readBody(r, -1, 1<<20)
+	require.ErrorIs(t, err, cut)
+	assert.Nil(t, buf)
+	assert.Equal(t, int64(chunkBytes+10), n)
+}
+
+func TestMaxPageBodyBytes(t *testing.T) {
+	assert.Equal(t, int64(MinMaxBodyBytes), MaxPageBodyBytes(1))
+	assert.Equal(t, int64(1000*MaxRowBytes+pageEnvelopeBytes), MaxPageBodyBytes(1000))
+	assert.Less(t, MaxPageBodyBytes(5000), int64(20<<20))
+}
+
+// Reading a page of unknown length costs, once the pools are warm, no
+// allocation but the assembled buffer (b.ReportAllocs). Figures: see the
+// report of the change that added it.
+func BenchmarkReadBody(b *testing.B) {
+	page := bytes.Repeat([]byte(`{"id":"4b1a0c3e-0000-4000-8000-000000000000","recipientAddress":"someone@contoso.com"},`), 25000) // 2.2 MB
+	for _, declared := range []bool{false, true} {
+		name := "chunked"
+		length := int64(-1)
+		if declared {
+			name, length = "content-length", int64(len(page))
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(page)))
+			for b.Loop() {
+				buf, _, err := readBody(bytes.NewReader(page), length, MaxPageBodyBytes(5000))
+				if err != nil {
+					b.Fatal(err)
+				}
+				putBuffer(buf)
+			}
+		})
+	}
+}
+
+// shortReader returns at most n bytes a read, as a network body does.
+type shortReader struct {
+	r io.Reader
+	n int
+}
+
+func (s *shortReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }
