@@ -54,7 +54,7 @@ func TestTransport(t *testing.T) {
 			body := &closeTracker{Reader: strings.NewReader("x")}
 			req, err := http.NewRequest(http.MethodPost, rs.URL, body)
 			require.NoError(t, err)
-			resp, err := (&http.Client{Transport: NewTransport(rs.Client().Transport, tt.ts)}).Do(req)
+			resp, err := (&http.Client{Transport: NewTransport(rs.Client().Transport, tt.ts, audienceOf(t, rs.URL))}).Do(req)
 			if tt.status != 0 {
 				require.NoError(t, err)
 				resp.Body.Close()
