@@ -41,10 +41,19 @@ func classify(ctx context.Context, err error, s Settings, redact []string) error
 	}
 	if ctx.Err() == nil && s.guard != nil {
 		if unreadable := s.guard.unreadable(); unreadable != nil {
+			unreadable.Err = libraryReason(err, redact)
 			return unreadable
 		}
 	}
 	return transportError(ctx, err, redact)
+}
+
+// libraryReason is the first line of the identity library's error: its
+// reason, without the body it appends after it ("raw message was: ..."),
+// which may be a whole page.
+func libraryReason(err error, redact []string) error {
+	text, _, _ := strings.Cut(err.Error(), "\n")
+	return errors.New(logsafe.Truncate(logsafe.RedactValues(text, redact...), 300))
 }
 
 // transportError is a failure without a response: connection refused,

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
@@ -23,7 +24,7 @@ const MaxTokenResponseBytes = 1 << 20
 // code or the refresh token there), caps the size of what is read, and
 // remembers the last answer so that a failure the identity library
 // flattens into text (azidentity keeps no error chain) can still be
-// explained: see explain.
+// explained: see refused and unreadable.
 //
 // One guard serves one token source; the source holds its own lock around
 // a token request, so reset/explain see that request's traffic.
@@ -44,7 +45,7 @@ type answer struct {
 	method, origin, contentType string
 	status                      int
 	bytes                       int64
-	head                        []byte // the first bytes, for an HTML page's title
+	head                        []byte // the first bytes of a body that is not JSON, for an HTML page's title
 }
 
 const answerHeadBytes = 4 << 10
@@ -106,7 +107,9 @@ func (g *identityGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, g.tooLarge(req.URL, resp.ContentLength)
 	}
 	a := &answer{method: req.Method, origin: Origin(req.URL), contentType: resp.Header.Get("Content-Type"), status: resp.StatusCode}
-	resp.Body = &cappedBody{rc: resp.Body, g: g, u: req.URL, a: a}
+	// A JSON body may be a token response: its bytes are not kept.
+	keepHead := !strings.Contains(strings.ToLower(a.contentType), "json")
+	resp.Body = &cappedBody{rc: resp.Body, g: g, u: req.URL, a: a, keepHead: keepHead}
 	return resp, nil
 }
 
@@ -181,6 +184,8 @@ type cappedBody struct {
 	u  *url.URL
 	a  *answer
 	n  int64
+
+	keepHead bool
 }
 
 func (b *cappedBody) Read(p []byte) (int, error) {
@@ -202,7 +207,7 @@ func (b *cappedBody) Read(p []byte) (int, error) {
 		p = p[:rest]
 	}
 	n, err := b.rc.Read(p)
-	if len(b.a.head) < answerHeadBytes {
+	if b.keepHead && len(b.a.head) < answerHeadBytes {
 		b.a.head = append(b.a.head, p[:min(n, answerHeadBytes-len(b.a.head))]...)
 	}
 	b.n += int64(n)
