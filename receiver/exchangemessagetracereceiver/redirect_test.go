@@ -154,6 +154,8 @@ func TestAPIRedirectToAnotherOriginIsNotFollowed(t *testing.T) {
 		{name: "302 to another https origin", status: http.StatusFound, foreignTLS: true},
 		{name: "307 to another https origin", status: http.StatusTemporaryRedirect, foreignTLS: true},
 		{name: "302 from https to plain http", status: http.StatusFound},
+		{name: "301 to another https origin", status: http.StatusMovedPermanently, foreignTLS: true},
+		{name: "308 from https to plain http", status: http.StatusPermanentRedirect},
 		{name: "307 to another origin, auth extension signs", status: http.StatusTemporaryRedirect, foreignTLS: true, extension: true},
 	}
 	for _, tt := range tests {

@@ -126,12 +126,12 @@ func mustSource(t *testing.T, set Settings) TokenSource {
 	return src
 }
 
-// TestTokenRequestRedirectIsNotFollowed: a token endpoint answering 307
-// (which would re-post the form) or 302 to another origin, or to plain
+// TestTokenRequestRedirectIsNotFollowed: a token endpoint answering 307 or
+// 308 (which would re-post the form), 302 or 301 to another origin, or to plain
 // http, is refused before anything leaves for it, in every flow; the
 // error names the authority, the target and the tenant.
 func TestTokenRequestRedirectIsNotFollowed(t *testing.T) {
-	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusFound} {
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect, http.StatusFound, http.StatusMovedPermanently} {
 		for _, foreignTLS := range []bool{true, false} {
 			for _, fl := range flows {
 				name := fmt.Sprintf("%d to %s, %s", status, map[bool]string{true: "https", false: "plain http"}[foreignTLS], fl.name)
