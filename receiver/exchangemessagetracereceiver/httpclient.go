@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -35,6 +36,11 @@ func (r *messageTraceReceiver) buildHTTPClients(ctx context.Context, host compon
 	if err != nil {
 		return nil, nil, fmt.Errorf("building the HTTP client: %w", err)
 	}
+	// confighttp sets no redirect policy: http.Client would follow a
+	// redirect anywhere, and an `auth` extension (or our bearer transport)
+	// signs every hop. tenantAPIClient names the tenant; this covers any
+	// other use of the shared client.
+	api.CheckRedirect = apiAudience(r.cfg).CheckRedirect
 	tokenCfg := apiCfg
 	tokenCfg.Headers = nil
 	tokenCfg.Auth = configoptional.None[configauth.Config]()
@@ -43,6 +49,30 @@ func (r *messageTraceReceiver) buildHTTPClients(ctx context.Context, host compon
 		return nil, nil, fmt.Errorf("building the identity platform's HTTP client: %w", err)
 	}
 	return api, tokenHTTP, nil
+}
+
+// apiAudience is where the API credential of cfg's tenant may go: the
+// origin of endpoint.
+func apiAudience(cfg *Config) auth.Audience {
+	origin, _ := url.Parse(cfg.endpoint()) // Validate checked it; nil refuses everything
+	service := "Microsoft Graph"
+	if cfg.API == apiReporting {
+		service = "The Reporting Web Service"
+	}
+	return auth.Audience{Origin: origin, Service: service, Tenant: cfg.TenantID}
+}
+
+// tenantAPIClient is the API client of one tenant over the shared one:
+// signed by tokens, or by the `auth` extension when tokens is nil, and in
+// both cases never redirected, nor its credential sent, off the
+// endpoint's origin (see auth.Audience).
+func tenantAPIClient(api *http.Client, cfg *Config, tokens auth.TokenSource) *http.Client {
+	aud := apiAudience(cfg)
+	transport := api.Transport
+	if tokens != nil {
+		transport = auth.NewTransport(api.Transport, tokens, aud)
+	}
+	return &http.Client{Transport: transport, CheckRedirect: aud.CheckRedirect, Jar: api.Jar, Timeout: api.Timeout}
 }
 
 // tokenSettings translates the credential part of the config for the token

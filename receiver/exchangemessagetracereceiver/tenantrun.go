@@ -86,19 +86,14 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 	}
-	client := sh.api
+	var tokens auth.TokenSource // nil: the `auth` extension signs
 	if !cfg.Auth.HasValue() {
-		tokens, err := auth.NewTokenSource(tokenSettings(cfg, sh.tokenHTTP, sh.storage, logger))
+		tokens, err = auth.NewTokenSource(tokenSettings(cfg, sh.tokenHTTP, sh.storage, logger))
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 		}
-		client = &http.Client{
-			Transport:     auth.NewTransport(sh.api.Transport, tokens),
-			CheckRedirect: sh.api.CheckRedirect,
-			Jar:           sh.api.Jar,
-			Timeout:       sh.api.Timeout,
-		}
 	}
+	client := tenantAPIClient(sh.api, cfg, tokens)
 	tenantAttr := attribute.String(pagelogs.AttributeTenantID, cfg.TenantID)
 	budget, share := openBudget(cfg, store)
 	source, err := newSource(cfg, client, budget, sh.telemetry, tenantAttr, logger)

@@ -109,6 +109,9 @@ func (a *authCodeSource) Token(ctx context.Context) (string, error) {
 			return a.access, nil
 		}
 	}
+	if a.s.guard != nil {
+		a.s.guard.reset()
+	}
 	var reply tokenReply
 	var err error
 	if a.state == nil || (a.state.CodeSHA256 != a.codeSum && a.s.AuthorizationCode != "") {
@@ -125,6 +128,20 @@ func (a *authCodeSource) Token(ctx context.Context) (string, error) {
 	}
 	a.access, a.expires, a.pending = reply.AccessToken, reply.expiry(a.now()), ""
 	return a.access, nil
+}
+
+// Invalidate drops the kept access token if it is the refused one (the
+// API answered 401), so that the next Token redeems the refresh token for
+// a new one instead of sending the refused one until it expires.
+func (a *authCodeSource) Invalidate(refused string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.access == refused {
+		a.access, a.expires = "", time.Time{}
+	}
+	if a.pending == refused {
+		a.pending = ""
+	}
 }
 
 // load reads the persisted state once.

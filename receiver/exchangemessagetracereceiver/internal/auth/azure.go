@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -26,6 +27,9 @@ type azureSource struct {
 
 	mu     sync.Mutex
 	cached azcore.AccessToken
+	// fresh says the API refused the last token: the next one must be
+	// newly issued, not MSAL's cached copy of the refused one.
+	fresh bool
 }
 
 // renewMargin is how long before its expiry a kept token is renewed: what
@@ -39,20 +43,43 @@ func (a *azureSource) Token(ctx context.Context) (string, error) {
 	if a.cached.Token != "" && time.Until(a.cached.ExpiresOn) > renewMargin {
 		return a.cached.Token, nil
 	}
-	tok, err := a.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{a.settings.Scope}})
+	opts := policy.TokenRequestOptions{Scopes: []string{a.settings.Scope}}
+	if a.fresh {
+		opts.Claims = freshTokenClaims(time.Now())
+	}
+	if a.settings.guard != nil {
+		a.settings.guard.reset()
+	}
+	tok, err := a.cred.GetToken(ctx, opts)
 	if err != nil {
 		return "", classify(ctx, err, a.settings, a.redact)
 	}
-	a.cached = tok
+	a.cached, a.fresh = tok, false
 	return tok.Token, nil
 }
 
-// Invalidate drops the kept token: the API refused it (401), so the next
-// request asks azidentity again rather than sending it until it expires.
-func (a *azureSource) Invalidate() {
+// Invalidate drops the kept token if it is the refused one: the API
+// refused it (401), so the next request asks azidentity for a new token
+// rather than sending it until it expires. A refused token that was
+// already replaced (another request's 401) changes nothing.
+func (a *azureSource) Invalidate(refused string) {
 	a.mu.Lock()
-	a.cached = azcore.AccessToken{}
-	a.mu.Unlock()
+	defer a.mu.Unlock()
+	if a.cached.Token == refused {
+		a.cached, a.fresh = azcore.AccessToken{}, true
+	}
+}
+
+// freshTokenClaims is the claims request that makes MSAL skip its cache
+// (it never answers a request with claims from it, for client credentials
+// as for managed identity) and asks the identity platform for a token
+// issued now: the form of Entra's own claims challenge for a token revoked
+// by Continuous Access Evaluation ({"access_token":{"nbf":...}}). Without
+// it MSAL would hand back the refused token until it expires (an hour of
+// 401s for a token revoked early, or issued before a permission was
+// granted).
+func freshTokenClaims(now time.Time) string {
+	return `{"access_token":{"nbf":{"essential":true,"value":"` + strconv.FormatInt(now.Unix(), 10) + `"}}}`
 }
 
 func (s Settings) clientOptions() azcore.ClientOptions {

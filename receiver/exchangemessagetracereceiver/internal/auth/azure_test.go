@@ -22,7 +22,7 @@ import (
 // over a base transport that trusts the resource server's CA.
 func getThrough(t *testing.T, ts TokenSource, rs *httptest.Server) (*http.Response, error) {
 	t.Helper()
-	c := &http.Client{Transport: NewTransport(rs.Client().Transport, ts)}
+	c := &http.Client{Transport: NewTransport(rs.Client().Transport, ts, audienceOf(t, rs.URL))}
 	return c.Get(rs.URL)
 }
 

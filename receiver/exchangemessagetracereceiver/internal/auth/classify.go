@@ -24,20 +24,46 @@ type endpointError struct {
 	Codes       []int  `json:"error_codes"`
 }
 
-// classify turns an azidentity failure into a *msgtrace.APIError.
+// classify turns an azidentity failure into a *msgtrace.APIError. What the
+// guard saw comes first: azidentity keeps no error chain, and reports a
+// refused redirect, a body over the cap or a 200 page that is no token
+// response as a failure without a response.
 func classify(ctx context.Context, err error, s Settings, redact []string) error {
+	if ctx.Err() == nil && s.guard != nil {
+		if refusal := s.guard.refused(); refusal != nil {
+			return refusal
+		}
+	}
 	var afe *azidentity.AuthenticationFailedError
 	if errors.As(err, &afe) && afe.RawResponse != nil {
 		body, _ := runtime.Payload(afe.RawResponse)
 		return classifyResponse(afe.RawResponse.StatusCode, afe.RawResponse.Header, body, s, redact)
 	}
+	if ctx.Err() == nil && s.guard != nil {
+		if unreadable := s.guard.unreadable(); unreadable != nil {
+			unreadable.Err = libraryReason(err, redact)
+			return unreadable
+		}
+	}
 	return transportError(ctx, err, redact)
+}
+
+// libraryReason is the first line of the identity library's error: its
+// reason, without the body it appends after it ("raw message was: ..."),
+// which may be a whole page.
+func libraryReason(err error, redact []string) error {
+	text, _, _ := strings.Cut(err.Error(), "\n")
+	return errors.New(logsafe.Truncate(logsafe.RedactValues(text, redact...), 300))
 }
 
 // transportError is a failure without a response: connection refused,
 // TLS, timeout, cancellation, or a credential that cannot start (no managed
 // identity endpoint here, unreadable token file).
 func transportError(ctx context.Context, err error, redact []string) error {
+	var own *msgtrace.APIError
+	if errors.As(err, &own) && ctx.Err() == nil {
+		return own // the guard's refusal, through http.Client's *url.Error
+	}
 	if ctx.Err() != nil {
 		return &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: "token request canceled", Err: ctx.Err()}
 	}

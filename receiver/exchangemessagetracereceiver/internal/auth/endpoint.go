@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -49,7 +48,9 @@ func postToken(ctx context.Context, s Settings, form url.Values, redact []string
 		return tokenReply{}, transportError(ctx, err, redact)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	// The guard caps the body at MaxTokenResponseBytes (an error past it);
+	// the limit here keeps a client without the guard bounded too.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxTokenResponseBytes+1))
 	if err != nil {
 		return tokenReply{}, transportError(ctx, err, redact)
 	}
@@ -59,8 +60,8 @@ func postToken(ctx context.Context, s Settings, form url.Values, redact []string
 	var reply tokenReply
 	if err := json.Unmarshal(body, &reply); err != nil || reply.AccessToken == "" {
 		// An HTML page or a truncated body: a proxy or an outage, not a refusal.
-		return tokenReply{}, transportError(ctx, fmt.Errorf("token endpoint answered 200 without a token (content type %q, %s bytes)",
-			resp.Header.Get("Content-Type"), strconv.Itoa(len(body))), nil)
+		return tokenReply{}, notATokenResponse(identityPlatform, identityPlatformCheck, &answer{method: req.Method, origin: Origin(req.URL),
+			contentType: resp.Header.Get("Content-Type"), status: resp.StatusCode, bytes: int64(len(body)), head: body[:min(len(body), answerHeadBytes)]})
 	}
 	return reply, nil
 }

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -63,6 +64,13 @@ type sim struct {
 
 func newSim(t *testing.T, mutate func(*identity.Config)) *sim {
 	t.Helper()
+	return newWrappedSim(t, mutate, nil)
+}
+
+// newWrappedSim is newSim with the authority's handler behind wrap (when
+// set): a hostile or broken authority in front of the simulated one.
+func newWrappedSim(t *testing.T, mutate func(*identity.Config), wrap func(http.Handler) http.Handler) *sim {
+	t.Helper()
 	clk := &clock{now: time.Now()}
 	cfg := identity.Config{TenantID: tenantID, ClientID: clientID, ClientSecret: secret,
 		ExpiredSecrets: []string{oldSecret}, FederatedIssuers: []string{fedIssuer}, Now: clk.Now}
@@ -70,7 +78,11 @@ func newSim(t *testing.T, mutate func(*identity.Config)) *sim {
 		mutate(&cfg)
 	}
 	srv := identity.New(cfg)
-	ts := httptest.NewTLSServer(srv.Handler())
+	handler := srv.Handler()
+	if wrap != nil {
+		handler = wrap(handler)
+	}
+	ts := httptest.NewTLSServer(handler)
 	t.Cleanup(ts.Close)
 	srv.SetIssuerURL(ts.URL)
 	pool := x509.NewCertPool()
@@ -171,6 +183,14 @@ func newCertFiles(t *testing.T) (*x509.Certificate, *rsa.PrivateKey, string) {
 	pemData = append(pemData, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})...)
 	require.NoError(t, os.WriteFile(path, pemData, 0o600))
 	return cert, key, path
+}
+
+// audienceOf is the Audience of an API at base.
+func audienceOf(t *testing.T, base string) Audience {
+	t.Helper()
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	return Audience{Origin: u, Service: "Microsoft Graph", Tenant: tenantID}
 }
 
 func apiError(t *testing.T, err error) *msgtrace.APIError {

@@ -48,6 +48,9 @@ type Settings struct {
 	// the refresh token is stored under it.
 	KeyPrefix string
 	Logger    *zap.Logger
+
+	// guard wraps HTTPClient once NewTokenSource applied the defaults.
+	guard *identityGuard
 }
 
 // Store persists small values; Get returns nil, nil for a missing key.
@@ -72,6 +75,10 @@ func NewTokenSource(s Settings) (TokenSource, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every request of the source, whoever makes it (azidentity, MSAL, the
+	// authorization code flow), goes through the guard: no redirect off
+	// the origin it was sent to, no answer over MaxTokenResponseBytes.
+	s.HTTPClient, s.guard = guardedClient(s.HTTPClient, s.ManagedIdentity, s.TenantID)
 	switch {
 	case s.AuthorizationCode != "":
 		return newAuthCodeSource(s)

@@ -47,9 +47,13 @@ func TestAzureSourceKeepsTheTokenUntilItNearlyExpires(t *testing.T) {
 func TestAzureSourceAsksAgainAfterARefusal(t *testing.T) {
 	cred := &countingCredential{ttl: time.Hour}
 	src := &azureSource{cred: cred, settings: Settings{Scope: "https://graph.microsoft.com/.default"}}
-	_, err := src.Token(context.Background())
+	tok, err := src.Token(context.Background())
 	require.NoError(t, err)
-	src.Invalidate()
+	src.Invalidate("another-token")
+	_, err = src.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 1, cred.calls, "a refusal of a token no longer kept changes nothing")
+	src.Invalidate(tok)
 	_, err = src.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 2, cred.calls)

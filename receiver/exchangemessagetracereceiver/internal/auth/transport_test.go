@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,7 +56,7 @@ func TestTransport(t *testing.T) {
 			body := &closeTracker{Reader: strings.NewReader("x")}
 			req, err := http.NewRequest(http.MethodPost, rs.URL, body)
 			require.NoError(t, err)
-			resp, err := (&http.Client{Transport: NewTransport(rs.Client().Transport, tt.ts)}).Do(req)
+			resp, err := (&http.Client{Transport: NewTransport(rs.Client().Transport, tt.ts, audienceOf(t, rs.URL))}).Do(req)
 			if tt.status != 0 {
 				require.NoError(t, err)
 				resp.Body.Close()
@@ -80,4 +82,57 @@ func TestTransportWithoutAuthorization(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	assert.Contains(t, string(b), "InvalidAuthenticationToken")
+}
+
+// TestTransportSignsOnlyItsOrigin: a request to another origin than the
+// Audience's (another port, plain http, another host) is not sent at all,
+// so neither the token nor a request made without it leaves; the error
+// names the origin the token is for.
+func TestTransportSignsOnlyItsOrigin(t *testing.T) {
+	s := newSim(t, nil)
+	rs := s.resourceServer(t, "https://graph.microsoft.com")
+	set := s.settings()
+	set.ClientSecret = secret
+	ts, err := NewTokenSource(set)
+	require.NoError(t, err)
+	var hits atomic.Int32
+	other := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	t.Cleanup(other.Close)
+	plain := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	t.Cleanup(plain.Close)
+	c := &http.Client{Transport: NewTransport(rs.Client().Transport, ts, audienceOf(t, rs.URL))}
+
+	resp, err := c.Get(rs.URL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "its own origin is signed")
+	for _, target := range []string{other.URL + "/v1.0", plain.URL + "/v1.0", strings.Replace(rs.URL, "https://", "http://", 1)} {
+		_, err := c.Get(target)
+		ae := apiError(t, err)
+		assert.Equal(t, msgtrace.KindBadRequest, ae.Kind)
+		assert.Contains(t, ae.Error(), "the access token of tenant "+tenantID+" is sent only to "+rs.URL)
+	}
+	assert.Zero(t, hits.Load(), "nothing reached the other origins")
+}
+
+func TestSameOrigin(t *testing.T) {
+	tests := []struct {
+		a, b string
+		same bool
+	}{
+		{"https://graph.microsoft.com/v1.0", "https://graph.microsoft.com/beta?x=1", true},
+		{"https://graph.microsoft.com", "https://GRAPH.microsoft.com:443/", true},
+		{"http://127.0.0.1/", "http://127.0.0.1:80/x", true},
+		{"https://graph.microsoft.com", "http://graph.microsoft.com", false},
+		{"https://graph.microsoft.com", "https://graph.microsoft.com:8443", false},
+		{"https://graph.microsoft.com", "https://graph.microsoft.com.evil.example", false},
+		{"https://127.0.0.1:1000", "https://127.0.0.1:1001", false},
+	}
+	for _, tt := range tests {
+		a, err := url.Parse(tt.a)
+		require.NoError(t, err)
+		b, err := url.Parse(tt.b)
+		require.NoError(t, err)
+		assert.Equal(t, tt.same, SameOrigin(a, b), "%s vs %s", tt.a, tt.b)
+	}
 }
