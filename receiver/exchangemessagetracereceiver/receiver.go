@@ -175,6 +175,9 @@ func (r *messageTraceReceiver) startScheduler(host component.Host, tel *metadata
 			r.fenced(o.Err)
 			return
 		}
+		if errors.Is(o.Err, errLeaseLost) {
+			return // the leadership loop is ending the term
+		}
 		health.report(o.Tenant, o.Err)
 		if o.Gap > 0 {
 			tel.ReceiverExchangeMessageTracePollGap.Record(context.Background(), o.Gap.Seconds(),
@@ -182,7 +185,11 @@ func (r *messageTraceReceiver) startScheduler(host component.Host, tel *metadata
 		}
 	}, opts...)
 	deliveryCtx, cancelDelivery := context.WithCancel(context.Background())
-	ts := &tenantSet{r: r, shared: r.shared, sched: sched, health: health, fence: fence,
+	var gate *leaseGate
+	if fence != nil {
+		gate = newLeaseGate(fence, r.lease.get, r.clock.Now)
+	}
+	ts := &tenantSet{r: r, shared: r.shared, sched: sched, health: health, fence: fence, gate: gate,
 		deliveryCtx: deliveryCtx, cancelDelivery: cancelDelivery, running: map[string]*tenantRun{}}
 	r.mu.Lock()
 	r.tenants = ts

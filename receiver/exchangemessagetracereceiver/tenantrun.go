@@ -2,7 +2,6 @@ package exchangemessagetracereceiver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/auth"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/detailevents"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/groupcommit"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
@@ -86,14 +84,20 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 	}
-	client := sh.api
+	// With leader election every request of the term, the token
+	// endpoint's too, leaves only while the lease holds (leasegate.go).
+	gate := ts.gate
+	api := gate.client(sh.api)
+	client := api
 	if !cfg.Auth.HasValue() {
-		tokens, err := auth.NewTokenSource(tokenSettings(cfg, sh.tokenHTTP, sh.storage, logger))
+		settings := tokenSettings(cfg, sh.tokenHTTP, sh.storage, logger)
+		settings.HTTPClient = gate.client(settings.HTTPClient)
+		tokens, err := auth.NewTokenSource(settings)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 		}
 		client = &http.Client{
-			Transport:     auth.NewTransport(sh.api.Transport, tokens),
+			Transport:     auth.NewTransport(api.Transport, tokens),
 			CheckRedirect: sh.api.CheckRedirect,
 			Jar:           sh.api.Jar,
 			Timeout:       sh.api.Timeout,
@@ -101,7 +105,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 	}
 	tenantAttr := attribute.String(pagelogs.AttributeTenantID, cfg.TenantID)
 	budget, share := openBudget(cfg, store)
-	source, err := newSource(cfg, client, budget, sh.telemetry, tenantAttr, logger)
+	source, err := newSource(cfg, client, gate.budget(budget), sh.telemetry, tenantAttr, logger)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 	}
@@ -109,7 +113,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 	var details *tenantDetails
 	if cfg.Details.HasValue() {
 		d := *cfg.Details.Get()
-		dc, err := newDetailsClient(cfg, client, share, sh.telemetry, tenantAttr, logger)
+		dc, err := newDetailsClient(cfg, client, gate.budget(share), sh.telemetry, tenantAttr, logger)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 		}
@@ -130,6 +134,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 		logger:      logger,
 		now:         r.now,
 		deliveryCtx: ts.deliveryCtx,
+		lease:       gate,
 	}, nil
 }
 
@@ -145,7 +150,7 @@ func (t *tenantRun) poll(ctx context.Context) error {
 	}
 	p := t.poller
 	err := p.poll(ctx)
-	if (err != nil || ctx.Err() != nil) && p.deliveryCtx.Err() == nil && !errors.Is(err, checkpoint.ErrFenced) {
+	if (err != nil || ctx.Err() != nil) && p.deliveryCtx.Err() == nil && !leaseGone(err) {
 		// Pages store the request budget as they commit; the sends of
 		// failed requests and a Retry-After pause come after the last one
 		// and must outlive a restart too.
