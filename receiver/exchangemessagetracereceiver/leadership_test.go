@@ -210,7 +210,7 @@ func TestAWokenStaleLeaderSendsNoRequest(t *testing.T) {
 	b.elector.gain()
 	require.Eventually(t, func() bool { return b.rcv.currentTenants() != nil }, 10*time.Second, 10*time.Millisecond, "B leads")
 	a.clock.jump(10 * time.Second)
-	time.Sleep(300 * time.Millisecond) // a request A sent before it froze lands
+	time.Sleep(time.Second) // a request A sent before it froze lands, even on a loaded machine
 	woke := time.Now()
 	assert.Eventually(t, func() bool { return a.rcv.currentTenants() == nil }, 5*time.Second, 10*time.Millisecond, "the woken replica stops")
 	time.Sleep(time.Second) // its retry timers (every 50-200ms) would have fired
