@@ -8,15 +8,19 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/simulator"
 )
 
 // TestHAFailoverPause: the leader is frozen with SIGSTOP past its lease (a
-// long GC pause, a frozen node) 3 times, during the backfill, while it is
-// most likely exporting a page (the source takes 400ms to answer); the
-// other replica takes over, and then the frozen one is woken with SIGCONT.
-// The stale replica sends no request after it wakes (each request checks
-// the lease right before it leaves) and records nothing (a write finds the
-// newer leader in storage); the next leader
+// long GC pause, a frozen node) 3 times, during the backfill, just after a
+// request of its failed (the API answers 503 until it is frozen), so that
+// a retry timer comes due while it is frozen; the other replica takes
+// over, and then the frozen one is woken with SIGCONT. The woken replica
+// sends no request at all, though its retry is overdue and its elector has
+// not yet seen the lease lost (each request checks the lease right before
+// it leaves), and records nothing (a write finds the newer leader in
+// storage); the next leader
 // (the stale one of the round before) resumes where the last one stopped,
 // so the shared cursor never went backwards or forwards over rows it did
 // not deliver. Nothing is lost; the duplicates are counted.
@@ -33,6 +37,8 @@ func TestHAFailoverPause(t *testing.T) {
 	tb, rs := startHA(t, bins, append(historyArgs(days, perDay), "-rate-limit", "-1"), days*24*time.Hour+time.Hour, func(cfg yamlMap) {
 		receiverOf(cfg)["page_size"] = pageSize
 		receiverOf(cfg)["max_requests_per_5m"] = 0
+		// A failed request is retried within the pause.
+		receiverOf(cfg)["retry_on_failure"] = yamlMap{"initial_interval": "1s", "max_interval": "2s"}
 	})
 	historyStart := tb.sim.started.Add(-days*24*time.Hour - time.Hour)
 	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
@@ -57,8 +63,18 @@ func TestHAFailoverPause(t *testing.T) {
 		stale := leader
 		proc := rs.Proc(stale)
 		lostBefore, newerBefore := countLines(proc.Log(), logLostLease), countLines(proc.Log(), logNewerLeader)
+		// Freeze the leader just after one of its requests failed: its
+		// retry comes due during the pause.
+		failAt := time.Now()
+		tb.sim.SetFaults(simulator.Faults{Unavailable: 1})
+		if !waitFor(30*time.Second, func() bool {
+			return slices.ContainsFunc(tb.sim.Requests(failAt), func(r simRequest) bool { return r.Client == stale && r.Status == 503 })
+		}) {
+			t.Fatalf("pause %d: %s sent no request within 30s", i+1, stale)
+		}
 		stopAt := time.Now()
 		rs.Pause(stale)
+		tb.sim.SetFaults(simulator.Faults{})
 		p := pause{stale: stale, at: tb.sim.SumoStats().Lines}
 		next, ok := rs.waitSender(stopAt, stale, 30*time.Second)
 		if !ok {
