@@ -135,3 +135,31 @@ func TestLeaseGateStopsRequestsAtTheBudgetAndTheTransport(t *testing.T) {
 	sent, _ := budget.Snapshot()
 	assert.Len(t, sent, 1, "sends the budget counted")
 }
+
+// BenchmarkLeaseGate: what a request pays for the check, with the
+// confirmation fresh (almost every request) and when it reads storage
+// (at most once per leaseRecheck per receiver; memory storage here, so
+// the figure is the gate's own cost, not PostgreSQL's round trip).
+func BenchmarkLeaseGate(b *testing.B) {
+	ctx := context.Background()
+	store := newMemStorage()
+	now := time.Now()
+	fence, err := checkpoint.TakeLead(ctx, store, "a", now)
+	require.NoError(b, err)
+	for _, bc := range []struct {
+		name string
+		step time.Duration
+	}{{"fresh", 0}, {"reads storage", leaseRecheck}} {
+		b.Run(bc.name, func(b *testing.B) {
+			at := now
+			gate := newLeaseGate(fence, func() bool { return true }, func() time.Time { return at })
+			b.ReportAllocs()
+			for b.Loop() {
+				at = at.Add(bc.step)
+				if err := gate.check(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
