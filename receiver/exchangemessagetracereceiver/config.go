@@ -46,6 +46,9 @@ type Config struct {
 	// legacy Reporting Web Service MessageTrace report ("reporting").
 	API msgtrace.API `mapstructure:"api"`
 
+	// TenantID is the tenant's Directory (tenant) ID, a GUID, or one of its
+	// verified domains (checkTenantID; the same for every entry of
+	// tenants and tenants_file).
 	TenantID string `mapstructure:"tenant_id"`
 	ClientID string `mapstructure:"client_id"`
 
@@ -84,7 +87,10 @@ type Config struct {
 
 	// Tenants lists the customer tenants of a provider's receiver (one
 	// multi-tenant app consented in each); TenantsFile names a YAML file of
-	// the same entries, re-read when it changes. Either replaces tenant_id.
+	// the same entries, re-read when it changes (a change is applied once
+	// it ends with a newline and has stayed the same for a settle period:
+	// tenantsfile.Watch; only a file replaced by rename is never read
+	// half-written). Either replaces tenant_id.
 	Tenants     []TenantConfig `mapstructure:"tenants"`
 	TenantsFile string         `mapstructure:"tenants_file"`
 	// MaxConcurrentTenants bounds how many tenants poll at once.

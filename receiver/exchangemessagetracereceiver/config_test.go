@@ -1,6 +1,8 @@
 package exchangemessagetracereceiver
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -71,33 +73,33 @@ func TestLoadConfig(t *testing.T) {
 		})},
 		{"certificate_with_code", defaultsWith(func(c *Config) {
 			c.API = apiReporting
-			c.TenantID, c.ClientID = "t", "c"
+			c.TenantID, c.ClientID = "0b7e1c2d-3f40-4a5b-8c6d-7e8f90a1b2c3", "c"
 			c.Certificate = CertificateConfig{Path: "/etc/otelcol/exchange.pfx", Password: "pfx-password"}
 			c.AuthorizationCode = "one-time-code"
 			c.StorageID = storageID("file_storage/auth")
 		})},
 		{"managed_identity_empty", defaultsWith(func(c *Config) {
-			c.TenantID = "t"
+			c.TenantID = "0b7e1c2d-3f40-4a5b-8c6d-7e8f90a1b2c3"
 			c.ManagedIdentity = configoptional.Some(ManagedIdentityConfig{})
 		})},
 		{"managed_identity_bare", defaultsWith(func(c *Config) {
-			c.TenantID = "t"
+			c.TenantID = "0b7e1c2d-3f40-4a5b-8c6d-7e8f90a1b2c3"
 			c.ManagedIdentity = configoptional.Some(ManagedIdentityConfig{})
 		})},
 		{"managed_identity_user_assigned", defaultsWith(func(c *Config) {
-			c.TenantID = "t"
+			c.TenantID = "0b7e1c2d-3f40-4a5b-8c6d-7e8f90a1b2c3"
 			c.ManagedIdentity = configoptional.Some(ManagedIdentityConfig{ClientID: "99999999-0000-0000-0000-000000000000"})
 		})},
 		{"workload_identity", defaultsWith(func(c *Config) {
-			c.TenantID, c.ClientID = "t", "c"
+			c.TenantID, c.ClientID = "0b7e1c2d-3f40-4a5b-8c6d-7e8f90a1b2c3", "c"
 			c.WorkloadIdentity = configoptional.Some(WorkloadIdentityConfig{FederatedTokenFile: "/var/run/secrets/azure/tokens/azure-identity-token"})
 		})},
 		{"auth_extension", defaultsWith(func(c *Config) {
-			c.TenantID = "t"
+			c.TenantID = "0b7e1c2d-3f40-4a5b-8c6d-7e8f90a1b2c3"
 			c.Auth = configoptional.Some(configauth.Config{AuthenticatorID: component.MustNewID("oauth2client")})
 		})},
 		{"simulator_over_http", defaultsWith(func(c *Config) {
-			c.TenantID, c.ClientID, c.ClientSecret = "t", "c", "x"
+			c.TenantID, c.ClientID, c.ClientSecret = "0b7e1c2d-3f40-4a5b-8c6d-7e8f90a1b2c3", "c", "x"
 			c.Endpoint, c.AuthorityHost = "http://127.0.0.1:18080/v1.0", "https://localhost:18443/"
 			c.FieldNames = logmap.FieldNamesGraph
 		})},
@@ -158,7 +160,7 @@ func TestUnmarshalErrorsNameTheKey(t *testing.T) {
 // validBase is a valid config every Validate case changes one thing of.
 func validBase() *Config {
 	return defaultsWith(func(c *Config) {
-		c.TenantID, c.ClientID, c.ClientSecret = "t", "c", "s3cr3t-value"
+		c.TenantID, c.ClientID, c.ClientSecret = "0b7e1c2d-3f40-4a5b-8c6d-7e8f90a1b2c3", "c", "s3cr3t-value"
 	})
 }
 
@@ -170,6 +172,7 @@ var invalidConfigs = []struct {
 	want []string
 }{
 	{"missing tenant", func(c *Config) { c.TenantID = " " }, []string{"tenant_id: required"}},
+	{"tenant not a GUID nor a domain", func(c *Config) { c.TenantID = "not a guid!!" }, []string{`tenant_id "not a guid!!" is neither a GUID nor a domain name`, "Directory (tenant) ID"}},
 	{"missing client id", func(c *Config) { c.ClientID = "" }, []string{"client_id: required"}},
 	{"no credential", func(c *Config) { c.ClientSecret = "" }, []string{"no credential set", "client_secret, certificate.path, managed_identity, workload_identity, or auth"}},
 	{"secret and certificate", func(c *Config) { c.Certificate.Path = "/etc/cert.pem" }, []string{"client_secret and certificate are set together"}},
@@ -298,4 +301,73 @@ func TestFactoryDefaultsAreValidButForTheTenant(t *testing.T) {
 	assert.False(t, cfg.ManagedIdentity.HasValue(), "managed_identity is off until the key is written")
 	assert.False(t, cfg.WorkloadIdentity.HasValue(), "workload_identity is off until the key is written")
 	assert.False(t, cfg.Details.HasValue(), "details are off until the key is written")
+}
+
+// TestTenantIDIsAGUIDOrADomain: a tenant is named by its GUID or a verified
+// domain, wherever it is written; anything else is refused, naming where it
+// stands and what to write instead.
+func TestTenantIDIsAGUIDOrADomain(t *testing.T) {
+	tests := []struct {
+		id string
+		ok bool
+	}{
+		{"6babcaad-604b-40ac-a9d7-9fd97c0b779f", true},
+		{"6BABCAAD-604B-40AC-A9D7-9FD97C0B779F", true},
+		{" 6babcaad-604b-40ac-a9d7-9fd97c0b779f ", true}, // trimmed, as everywhere
+		{"contoso.onmicrosoft.com", true},
+		{"Contoso.OnMicrosoft.com", true},
+		{"mail.fabrikam-eu.co.uk", true},
+		{"xn--bcher-kva.example", true},
+		{"not a guid!!", false},
+		{"../../evil", false},
+		{"contoso/../../evil.com", false},
+		{"contoso", false},                             // no dot
+		{"common", false},                              // an authority alias, not a tenant
+		{"contoso..com", false},                        // empty label
+		{"-contoso.com", false},                        // label starts with a hyphen
+		{"contoso.com.", false},                        // trailing dot
+		{"10.0.0.1", false},                            // an address
+		{"6babcaad-604b-40ac-a9d7-9fd97c0b779", false}, // a GUID a digit short
+		{"6babcaad604b40aca9d79fd97c0b779f", false},    // a GUID without hyphens
+		{"contoso.onmicrosoft.com\nx", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			want := []string{`is neither a GUID nor a domain name`, "72f988bf-86f1-41af-91ab-2d7cd011db47", "contoso.onmicrosoft.com"}
+
+			// tenant_id at the top level.
+			cfg := validBase()
+			cfg.TenantID = tt.id
+			err := xconfmap.Validate(cfg)
+			checkTenantIDError(t, err, tt.ok, append(want, "tenant_id "))
+
+			// An entry of tenants:.
+			cfg = validBase()
+			cfg.TenantID = ""
+			cfg.Tenants = []TenantConfig{{TenantID: "fabrikam.onmicrosoft.com"}, {TenantID: tt.id}}
+			err = xconfmap.Validate(cfg)
+			checkTenantIDError(t, err, tt.ok, append(want, "tenants[1]: tenant_id "))
+
+			// An entry of tenants_file, read at start and on every change.
+			cfg = validBase()
+			cfg.TenantID = ""
+			cfg.TenantsFile = filepath.Join(t.TempDir(), "tenants.yaml")
+			content := fmt.Sprintf("# customers\n- tenant_id: fabrikam.onmicrosoft.com\n- tenant_id: %q\n  organization: x.example\n", tt.id)
+			require.NoError(t, os.WriteFile(cfg.TenantsFile, []byte(content), 0o600))
+			_, _, err = cfg.tenantList()
+			checkTenantIDError(t, err, tt.ok, append(want, "tenants_file "+cfg.TenantsFile+": entry 1 (line 3): tenant_id "))
+		})
+	}
+}
+
+func checkTenantIDError(t *testing.T, err error, ok bool, want []string) {
+	t.Helper()
+	if ok {
+		assert.NoError(t, err)
+		return
+	}
+	require.Error(t, err)
+	for _, w := range want {
+		assert.Contains(t, err.Error(), w)
+	}
 }

@@ -21,6 +21,8 @@ func (c *Config) Validate() error {
 	} else {
 		if strings.TrimSpace(c.TenantID) == "" {
 			add("tenant_id: required: the Directory (tenant) ID of the Microsoft 365 tenant (a GUID, or its onmicrosoft.com domain); or tenants / tenants_file for many tenants")
+		} else if err := checkTenantID(c.TenantID); err != nil {
+			errs = append(errs, err)
 		}
 		errs = append(errs, c.validateCredentials()...)
 	}

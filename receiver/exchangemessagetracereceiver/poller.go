@@ -54,6 +54,10 @@ type poller struct {
 
 	// details looks up the detail events of chosen rows (nil when off).
 	details *tenantDetails
+
+	// lease is the leadership term's gate (nil without leader election):
+	// a page is delivered only while this replica holds the lease.
+	lease *leaseGate
 }
 
 // poll runs the live pass up to now - delay, then the settling pass when
@@ -184,6 +188,11 @@ func (p *poller) deliver(ctx context.Context, pass checkpoint.Pass, r msgtrace.R
 		p.telemetry.ReceiverExchangeMessageTraceRowsDeduplicated.Add(ctx, int64(duplicates), p.tenantOnly)
 	}
 	if n := logs.LogRecordCount(); n > 0 {
+		// A page read before a pause past the lease is the next leader's
+		// to deliver: sent now it would only be a duplicate.
+		if err := p.lease.check(p.deliveryCtx); err != nil {
+			return err
+		}
 		obsCtx := p.obs.StartLogsOp(p.deliveryCtx)
 		err := p.next.ConsumeLogs(obsCtx, logs)
 		p.obs.EndLogsOp(obsCtx, metadata.Type.String(), n, err)

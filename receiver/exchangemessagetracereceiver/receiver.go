@@ -36,6 +36,9 @@ type messageTraceReceiver struct {
 	clock schedule.Clock
 	// now is the pollers' clock; tests fix it to replay recorded pages.
 	now func() time.Time
+	// fileTiming is how tenants_file is watched; tests shorten it or move
+	// its clock by hand.
+	fileTiming tenantsfile.Timing
 
 	shared *shared
 	host   component.Host
@@ -61,7 +64,8 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*messa
 	if err != nil {
 		return nil, err
 	}
-	return &messageTraceReceiver{cfg: cfg, settings: set, next: next, obs: obs, clock: schedule.WallClock{}, now: time.Now}, nil
+	return &messageTraceReceiver{cfg: cfg, settings: set, next: next, obs: obs, clock: schedule.WallClock{}, now: time.Now,
+		fileTiming: tenantsfile.Timing{Clock: schedule.WallClock{}, Interval: tenantsFileCheckInterval, Settle: tenantsFileSettle}}, nil
 }
 
 // Start fails when a tenant cannot be set up (a corrupt checkpoint, an
@@ -175,6 +179,9 @@ func (r *messageTraceReceiver) startScheduler(host component.Host, tel *metadata
 			r.fenced(o.Err)
 			return
 		}
+		if errors.Is(o.Err, errLeaseLost) {
+			return // the leadership loop is ending the term
+		}
 		health.report(o.Tenant, o.Err)
 		if o.Gap > 0 {
 			tel.ReceiverExchangeMessageTracePollGap.Record(context.Background(), o.Gap.Seconds(),
@@ -182,7 +189,11 @@ func (r *messageTraceReceiver) startScheduler(host component.Host, tel *metadata
 		}
 	}, opts...)
 	deliveryCtx, cancelDelivery := context.WithCancel(context.Background())
-	ts := &tenantSet{r: r, shared: r.shared, sched: sched, health: health, fence: fence,
+	var gate *leaseGate
+	if fence != nil {
+		gate = newLeaseGate(fence, r.lease.get, r.clock.Now)
+	}
+	ts := &tenantSet{r: r, shared: r.shared, sched: sched, health: health, fence: fence, gate: gate,
 		deliveryCtx: deliveryCtx, cancelDelivery: cancelDelivery, running: map[string]*tenantRun{}}
 	r.mu.Lock()
 	r.tenants = ts
@@ -207,7 +218,7 @@ func (r *messageTraceReceiver) watchTenantsFile(applied []byte) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		tenantsfile.Watch(r.runCtx, r.cfg.TenantsFile, tenantsFileCheckInterval, applied, r.reloadTenants)
+		tenantsfile.Watch(r.runCtx, r.cfg.TenantsFile, r.fileTiming, applied, r.reloadTenants)
 	}()
 }
 
@@ -239,17 +250,25 @@ func (r *messageTraceReceiver) reloadTenants(entries []tenantsfile.Entry, err er
 }
 
 // tenantsFileCheckInterval is how often tenants_file is compared with what
-// was applied: a tenant added starts well within one poll_interval.
-const tenantsFileCheckInterval = 5 * time.Second
+// was applied, and tenantsFileSettle how long a change must stay the same
+// before it is applied (tenantsfile.Watch): a tenant added starts within
+// 15 s, well within one poll_interval.
+const (
+	tenantsFileCheckInterval = 5 * time.Second
+	tenantsFileSettle        = 10 * time.Second
+)
 
 // Shutdown stops fetching at once and waits for the pages in flight to be
 // delivered and recorded, until ctx ends; then it abandons them (they are
-// read again after the restart).
+// read again after the restart: a cursor moves only after ConsumeLogs
+// returned nil, so nothing abandoned is lost). It returns by ctx's
+// deadline: its waits after that are for polls whose delivery context it
+// has canceled, and ConsumeLogs returns when its context ends.
 func (r *messageTraceReceiver) Shutdown(ctx context.Context) error {
 	if r.cancel != nil {
 		r.cancel() // the tenants file watcher and the leadership loop
 	}
-	r.wg.Wait()
+	r.waitLoops(ctx)
 	r.endTerm(ctx)
 	var errs []error
 	if sh := r.shared; sh != nil {
@@ -259,4 +278,28 @@ func (r *messageTraceReceiver) Shutdown(ctx context.Context) error {
 		sh.telemetry.Shutdown()
 	}
 	return errors.Join(errs...)
+}
+
+// waitLoops waits for the tenants file watcher and the leadership loop.
+// Either may be applying a change (a tenants_file edit stopping a tenant,
+// the end of a term) that waits for a poll in flight, and that poll may be
+// delivering a page to a pipeline that blocks: at ctx's end the term's
+// deliveries are canceled, so that the poll, and then the loop, returns.
+func (r *messageTraceReceiver) waitLoops(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		r.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	// A term that begins meanwhile (the leadership loop) ends at once and
+	// abandons its deliveries itself: its context, runCtx, is canceled.
+	if ts := r.currentTenants(); ts != nil {
+		ts.cancelDelivery()
+	}
+	<-done
 }

@@ -10,11 +10,11 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/fetch"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/graph"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/metadata"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/reporting"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/throttle"
 )
 
 // Token audiences of the two APIs, when the config names none.
@@ -24,7 +24,7 @@ const (
 )
 
 // newSource builds the API client the config asks for, spending budget.
-func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *metadata.TelemetryBuilder, tenant attribute.KeyValue, logger *zap.Logger) (msgtrace.Source, error) {
+func newSource(cfg *Config, client *http.Client, budget fetch.Budget, tel *metadata.TelemetryBuilder, tenant attribute.KeyValue, logger *zap.Logger) (msgtrace.Source, error) {
 	observe := observeRequests(tel, tenant)
 	if cfg.API == apiReporting {
 		return reporting.New(reporting.Config{
@@ -40,7 +40,7 @@ func newSource(cfg *Config, client *http.Client, budget *throttle.Budget, tel *m
 
 // newDetailsClient builds the client of detail lookups (Graph only), which
 // spends share, the details' part of the tenant's budget.
-func newDetailsClient(cfg *Config, client *http.Client, share *throttle.Share, tel *metadata.TelemetryBuilder, tenant attribute.KeyValue, logger *zap.Logger) (*graph.DetailsClient, error) {
+func newDetailsClient(cfg *Config, client *http.Client, share fetch.Budget, tel *metadata.TelemetryBuilder, tenant attribute.KeyValue, logger *zap.Logger) (*graph.DetailsClient, error) {
 	return graph.NewDetailsClient(graph.Config{
 		BaseURL: cfg.endpoint(), Client: client, Budget: share, Retry: cfg.RetryOnFailure,
 		ClientID: cfg.ClientID, Logger: logger, Observe: observeRequests(tel, tenant),

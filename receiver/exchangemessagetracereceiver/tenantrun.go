@@ -2,7 +2,6 @@ package exchangemessagetracereceiver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/auth"
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/detailevents"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/groupcommit"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logmap"
@@ -86,17 +84,22 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 	}
+	// With leader election every request of the term, the token
+	// endpoint's too, leaves only while the lease holds (leasegate.go).
+	gate := ts.gate
 	var tokens auth.TokenSource // nil: the `auth` extension signs
 	if !cfg.Auth.HasValue() {
-		tokens, err = auth.NewTokenSource(tokenSettings(cfg, sh.tokenHTTP, sh.storage, logger))
+		settings := tokenSettings(cfg, sh.tokenHTTP, sh.storage, logger)
+		settings.HTTPClient = gate.client(settings.HTTPClient)
+		tokens, err = auth.NewTokenSource(settings)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 		}
 	}
-	client := tenantAPIClient(sh.api, cfg, tokens)
+	client := tenantAPIClient(gate.client(sh.api), cfg, tokens)
 	tenantAttr := attribute.String(pagelogs.AttributeTenantID, cfg.TenantID)
 	budget, share := openBudget(cfg, store)
-	source, err := newSource(cfg, client, budget, sh.telemetry, tenantAttr, logger)
+	source, err := newSource(cfg, client, gate.budget(budget), sh.telemetry, tenantAttr, logger)
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 	}
@@ -104,7 +107,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 	var details *tenantDetails
 	if cfg.Details.HasValue() {
 		d := *cfg.Details.Get()
-		dc, err := newDetailsClient(cfg, client, share, sh.telemetry, tenantAttr, logger)
+		dc, err := newDetailsClient(cfg, client, gate.budget(share), sh.telemetry, tenantAttr, logger)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)
 		}
@@ -125,6 +128,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 		logger:      logger,
 		now:         r.now,
 		deliveryCtx: ts.deliveryCtx,
+		lease:       gate,
 	}, nil
 }
 
@@ -140,7 +144,7 @@ func (t *tenantRun) poll(ctx context.Context) error {
 	}
 	p := t.poller
 	err := p.poll(ctx)
-	if (err != nil || ctx.Err() != nil) && p.deliveryCtx.Err() == nil && !errors.Is(err, checkpoint.ErrFenced) {
+	if (err != nil || ctx.Err() != nil) && p.deliveryCtx.Err() == nil && !leaseGone(err) {
 		// Pages store the request budget as they commit; the sends of
 		// failed requests and a Retry-After pause come after the last one
 		// and must outlive a restart too.

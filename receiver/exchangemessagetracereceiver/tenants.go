@@ -3,12 +3,14 @@ package exchangemessagetracereceiver
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/tenantsfile"
 )
 
@@ -74,6 +76,42 @@ func (c *Config) forTenant(t TenantConfig) *Config {
 // both case-insensitive.
 func tenantKey(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
 
+// guidPattern is a Directory (tenant) ID as Entra shows it.
+var guidPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
+
+// dnsLabel is one label of a domain name: letters, digits and inner hyphens.
+var dnsLabel = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
+// checkTenantID accepts what names a tenant at the identity platform: its
+// GUID or one of its verified domains (at least two labels, such as
+// contoso.onmicrosoft.com). The id goes into token endpoint paths, storage
+// keys and telemetry, so anything else ("../../evil", a typo with spaces,
+// "common") is refused here rather than fail later, less clearly.
+func checkTenantID(id string) error {
+	id = strings.TrimSpace(id)
+	if guidPattern.MatchString(id) || isDomainName(id) {
+		return nil
+	}
+	return fmt.Errorf("tenant_id %s is neither a GUID nor a domain name: set the tenant's Directory (tenant) ID "+
+		"(a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47, in Entra ID > Overview) or one of its verified domains (such as contoso.onmicrosoft.com)",
+		logsafe.Quote(id))
+}
+
+// isDomainName tells whether s is a domain name of two labels or more
+// whose last label is not all digits (that would be an IP address).
+func isDomainName(s string) bool {
+	if len(s) > 253 || !strings.Contains(s, ".") {
+		return false
+	}
+	labels := strings.Split(s, ".")
+	for _, l := range labels {
+		if !dnsLabel.MatchString(l) {
+			return false
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
+}
+
 // checkTenants validates the entries of one list, every problem at once,
 // each naming the entry.
 func (c *Config) checkTenants(list []TenantConfig, at []where) error {
@@ -83,6 +121,10 @@ func (c *Config) checkTenants(list []TenantConfig, at []where) error {
 		w := at[i]
 		if strings.TrimSpace(t.TenantID) == "" {
 			errs = append(errs, fmt.Errorf("%s: tenant_id: required: the customer's Directory (tenant) ID (a GUID, or its onmicrosoft.com domain)", w))
+			continue
+		}
+		if err := checkTenantID(t.TenantID); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", w, err))
 			continue
 		}
 		if first, dup := seen[tenantKey(t.TenantID)]; dup {

@@ -20,8 +20,10 @@ type tenantSet struct {
 	shared *shared
 	sched  *schedule.Scheduler
 	health *tenantHealth
-	// fence is the leadership term's (nil without leader election).
+	// fence is the leadership term's (nil without leader election), and
+	// gate lets its requests out only while the lease holds (leasegate.go).
 	fence *checkpoint.Fence
+	gate  *leaseGate
 	// deliveryCtx is every poller's: see poller.deliveryCtx.
 	deliveryCtx    context.Context
 	cancelDelivery context.CancelFunc

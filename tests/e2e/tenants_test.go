@@ -33,9 +33,10 @@ const (
 	// mtLatencyBound is the promise for one row: the next poll after its
 	// delay (one poll_interval), plus export and the source clock's 250ms.
 	mtLatencyBound = mtPoll + mtDelay + 5*time.Second
-	// mtFileCheck is how long a tenants file change may take to apply:
-	// it holds for one 5-second check.
-	mtFileCheck = 10 * time.Second
+	// mtFileCheck is how long a tenants file change may take to apply: it
+	// is first seen within a 5-second check, then must stay the same for
+	// the 10-second settle period.
+	mtFileCheck = 15 * time.Second
 	// mtHealthNamesEveryFailure: the component status names each failing
 	// tenant and a broken tenants file. Off while the collector drops a
 	// receiver's RecoverableError after a RecoverableError (its status FSM

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/schedule"
 )
 
 func TestParse(t *testing.T) {
@@ -62,7 +64,7 @@ func TestWatchReportsEachSettledChangeOnce(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		Watch(ctx, path, 5*time.Millisecond, first, func(es []Entry, err error) {
+		Watch(ctx, path, Timing{Clock: schedule.WallClock{}, Interval: 5 * time.Millisecond, Settle: 5 * time.Millisecond}, first, func(es []Entry, err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
