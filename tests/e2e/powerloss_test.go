@@ -20,8 +20,10 @@ import (
 // mounted again (its journal replays, as after a reboot) and the collector
 // restarts on it. README, "Delivery promise": nothing is lost, and at most
 // the page in flight is repeated. Without `fsync: true` bbolt does not sync
-// its commits, the cursor on disk is seconds old, and the restart repeats
-// every page since (on main before the fix: 36 pages).
+// its commits, the cursor on disk is up to the filesystem's last journal
+// commit old, and the restart repeats every page since (before the shipped
+// configs synced: 18,774 to 18,779 rows, 37 pages, in three runs of four,
+// 1,790 in the fourth; with it, 0).
 func TestPowerLoss(t *testing.T) {
 	t.Parallel() // waits on the simulator and the collector, little CPU
 	const (
