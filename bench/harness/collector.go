@@ -52,6 +52,9 @@ func (p pipeline) name() string {
 		b.WriteString("exchange_message_trace body_format: " + p.BodyFormat)
 	}
 	b.WriteString(" → " + p.Exporter)
+	if p.Source == "receiver" && p.PageSize != 5000 {
+		fmt.Fprintf(&b, " page_size %d", p.PageSize)
+	}
 	if p.FSync {
 		b.WriteString(" (file_storage fsync)")
 	}
