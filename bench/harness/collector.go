@@ -34,6 +34,9 @@ type pipeline struct {
 	MaxRequestsPer5m int
 	// PageSize is the receiver's $top.
 	PageSize int
+	// FSync turns on file_storage's fsync, as the shipped configs do: each
+	// checkpoint reaches the disk before the next page.
+	FSync bool
 }
 
 func (p pipeline) name() string {
@@ -49,6 +52,12 @@ func (p pipeline) name() string {
 		b.WriteString("exchange_message_trace body_format: " + p.BodyFormat)
 	}
 	b.WriteString(" → " + p.Exporter)
+	if p.Source == "receiver" && p.PageSize != 5000 {
+		fmt.Fprintf(&b, " page_size %d", p.PageSize)
+	}
+	if p.FSync {
+		b.WriteString(" (file_storage fsync)")
+	}
 	return b.String()
 }
 
@@ -107,7 +116,7 @@ func freePort() int {
 func configYAML(spec runSpec, t *tenant, pprofPort, metricsPort int) string {
 	var b strings.Builder
 	p := spec.Pipe
-	fmt.Fprintf(&b, "extensions:\n  file_storage:\n    directory: %s\n    create_directory: true\n", filepath.Join(spec.Dir, "storage"))
+	fmt.Fprintf(&b, "extensions:\n  file_storage:\n    directory: %s\n    create_directory: true\n    fsync: %t\n", filepath.Join(spec.Dir, "storage"), p.FSync)
 	exts := []string{"file_storage"}
 	if pprofPort > 0 {
 		fmt.Fprintf(&b, "  pprof:\n    endpoint: 127.0.0.1:%d\n", pprofPort)

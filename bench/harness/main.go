@@ -134,6 +134,13 @@ var throughputPipelines = []pipeline{
 	{Source: "receiver", BodyFormat: "map", Exporter: "debug", PageSize: 5000},
 	{Source: "receiver", BodyFormat: "json", Exporter: "sumologic", PageSize: 5000},
 	{Source: "receiver", BodyFormat: "map", Exporter: "sumologic", PageSize: 5000},
+	// What the shipped configs' `fsync: true` costs, at their page size
+	// (the default, 5000): -only 'json → sumologic' runs this pair alone,
+	// interleaved with the line above.
+	{Source: "receiver", BodyFormat: "json", Exporter: "sumologic", PageSize: 5000, FSync: true},
+	// ... and at page_size 500, ten times the checkpoints (and syncs) per row.
+	{Source: "receiver", BodyFormat: "json", Exporter: "sumologic", PageSize: 500},
+	{Source: "receiver", BodyFormat: "json", Exporter: "sumologic", PageSize: 500, FSync: true},
 }
 
 func throughput(o options, rep *report) error {

@@ -74,8 +74,19 @@ func TestImage(t *testing.T) {
 		t.Errorf("--version %q does not match the labels version %q, revision %q", out,
 			cf.Config.Labels["org.opencontainers.image.version"], cf.Config.Labels["org.opencontainers.image.revision"])
 	}
+	// The image's environment alone (run without its Secret): the shipped
+	// config requires its credentials and destination, and names the
+	// first one missing instead of starting against placeholders.
 	cmd := exec.Command(bin, "validate", "--config="+filepath.Join(dir, configPath))
-	cmd.Env = append(cf.Config.Env, "HOME="+dir) // the image's environment, no credentials
+	cmd.Env = append(cf.Config.Env, "HOME="+dir)
+	if out, err := cmd.CombinedOutput(); err == nil || !regexp.MustCompile(`environment variable (EXCHANGE|SUMOLOGIC)_[A-Z_]+ is not set`).Match(out) {
+		t.Errorf("validate without credentials: %v, want a failure naming the variable\n%s", err, out)
+	}
+	// With example credentials, as a configured container has them.
+	cmd = exec.Command(bin, "validate", "--config="+filepath.Join(dir, configPath))
+	cmd.Env = append(cf.Config.Env, "HOME="+dir,
+		"EXCHANGE_TENANT_ID=00000000-0000-0000-0000-000000000001", "EXCHANGE_CLIENT_ID=00000000-0000-0000-0000-000000000002",
+		"EXCHANGE_CLIENT_SECRET=example-client-secret", "SUMOLOGIC_HTTP_SOURCE_URL=https://collectors.sumologic.com/receiver/v1/http/EXAMPLE")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("validate the shipped config: %v\n%s", err, out)
 	}

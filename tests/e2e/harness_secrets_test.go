@@ -4,8 +4,11 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,6 +35,19 @@ func addKnownSecret(s string) {
 	knownSecrets.Lock()
 	defer knownSecrets.Unlock()
 	knownSecrets.list = append(knownSecrets.list, s)
+}
+
+// withSourceToken gives the fake Sumo Logic source's URL a token of its own
+// in the shape of a real HTTP source's (/receiver/v1/http/<token>: base64,
+// about a hundred characters, the README's secret) in place of the
+// simulator's "sim", and adds it to knownSecrets: every collector log of
+// every test is then scanned for it. The fake source accepts any path.
+func withSourceToken(sumoURL string) string {
+	b := make([]byte, 48)
+	_, _ = rand.Read(b)
+	token := "ZaVn" + base64.RawURLEncoding.EncodeToString(b) + "=="
+	addKnownSecret(token)
+	return strings.TrimSuffix(sumoURL, "/sim") + "/" + token
 }
 
 // secretScan counts what was scanned over the whole run, for the report.

@@ -102,6 +102,7 @@ func startSim(t *testing.T, bins binaries, args ...string) *sim {
 			if resp, err := s.http.Get(s.ep.Admin + "health"); err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {
+					s.ep.Sumo = withSourceToken(s.ep.Sumo)
 					return s
 				}
 			}

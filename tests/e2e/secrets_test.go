@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 		secretScan.files.Load(), secretScan.lines.Load(), secretScan.bytes.Load(), secretScan.found.Load())
 	if secretScan.files.Load() > 0 {
 		f := readme.Figure{Test: "secret scan (every test)", Passed: secretScan.found.Load() == 0, At: time.Now().UTC(),
-			Fault:   "every collector log (debug level) and every exported record of the run, for client secrets, authorization codes, access and refresh tokens",
+			Fault:   "every collector log (debug level) and every exported record of the run, for client secrets, authorization codes, access and refresh tokens, and the Sumo Logic source's token",
 			Promise: "no secret anywhere",
 			Other: fmt.Sprintf("%d collector logs, %d lines, %d bytes scanned; %d secrets found",
 				secretScan.files.Load(), secretScan.lines.Load(), secretScan.bytes.Load(), secretScan.found.Load())}
@@ -96,6 +96,65 @@ func TestSecretsAuthorizationCodeFlow(t *testing.T) {
 	d := compare(tb.sim.Truth(historyStart, cutoff), lines, cutoff)
 	requireComplete(t, d, 0)
 	setDelivery(fig, d, "0 lost, 0 repeated; no secret in the logs or records")
+}
+
+// TestSecretsSumoSourceURL: the Sumo Logic HTTP source's URL holds the
+// source's token (README: a secret). The collector runs at debug level,
+// first against a source that refuses connections (the exporter's errors,
+// which Go writes with the URL, go to the log, the receiver's status and the
+// health check), then against the live fake source: the token is in no log
+// line and no health answer, while the lines that would carry it are there.
+// Contrib's exporter logs the URL at info level on every start ("setting
+// data urls"); the distribution's `sumologic` exporter redacts it.
+func TestSecretsSumoSourceURL(t *testing.T) {
+	t.Parallel() // waits on the simulator and the collector, little CPU
+	fig := recordFigures(t, "the Sumo Logic source's URL (its token) at debug level, with the source refusing connections, then live")
+	bins := requireBinaries(t)
+	tb := newTestbed(t, bins, historyArgs(0.1, 20000)...)
+	historyStart := tb.sim.started.Add(-3*time.Hour - time.Hour)
+	live := tb.sim.ep.Sumo
+	u, err := url.Parse(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Host = freeAddr(t) // nobody listens: connection refused
+	dead := u.String()
+
+	cfg := tb.config("graph", 4*time.Hour)
+	receiverOf(cfg)["page_size"] = 500
+	exp := exporterOf(cfg)
+	exp["endpoint"] = dead
+	exp["retry_on_failure"] = yamlMap{"enabled": true, "initial_interval": "100ms", "max_interval": "500ms", "max_elapsed_time": "1s"}
+	col := tb.startCollector(t, bins, cfg)
+	if !waitFor(30*time.Second, func() bool { return strings.Contains(col.Log(), "connection refused") }) {
+		t.Errorf("no refused export in the log within 30s: the scan would not see the exporter's errors")
+	}
+	time.Sleep(2 * time.Second) // the receiver's status follows its failed page
+	h, _ := col.Health()
+	t.Logf("health while the source refuses: %s", h.Body)
+	col.Stop() // its log is scanned for secrets when the test ends
+	assertNoSecrets(t, "the health check's answer", []byte(h.Body))
+	for _, want := range []string{"setting data urls", "debug"} {
+		if !strings.Contains(col.Log(), want) {
+			t.Errorf("the log has no %q: the scan would miss what it shows", want)
+		}
+	}
+
+	exp["endpoint"] = live
+	col = tb.startCollector(t, bins, cfg)
+	cutoff := time.Now()
+	want := int64(len(tb.sim.Truth(historyStart, cutoff.Add(-5*time.Second))))
+	if !waitFor(60*time.Second, func() bool { return tb.sim.SumoStats().Lines >= want }) {
+		t.Errorf("the backfill did not arrive within 60s")
+	}
+	h, _ = col.Health()
+	col.Stop()
+	assertNoSecrets(t, "the health check's answer", []byte(h.Body))
+	lines := tb.sim.Lines()
+	assertNoSecretsInLines(t, lines)
+	d := compare(tb.sim.Truth(historyStart, cutoff.Add(-5*time.Second)), lines, cutoff.Add(-5*time.Second))
+	requireComplete(t, d, 500)
+	setDelivery(fig, d, "no source token in the logs, errors or health answers")
 }
 
 // issueTokens asks the simulated identity platform for an access token and,

@@ -94,11 +94,16 @@ func TestDebInstall(t *testing.T) {
 			}
 		}},
 		{"empty Sumo Logic URL stops the collector at start naming the variable", func(t *testing.T) {
-			// The exporter's config validation accepts an empty endpoint (it
-			// could come from the sumologic extension): ExecStartPre passes,
-			// the collector itself exits 1 when the pipeline starts.
+			// The config requires it (${env:SUMOLOGIC_HTTP_SOURCE_URL:?...}):
+			// ExecStartPre's validate fails, and so does the collector itself
+			// should it be started anyway, both naming the variable.
 			writeEnvSumo(t, ep, "")
 			defer writeEnv(t, ep)
+			const want = "environment variable SUMOLOGIC_HTTP_SOURCE_URL is empty"
+			out, code := svc.startPre(t)
+			if code == 0 || !strings.Contains(out, want) {
+				t.Errorf("ExecStartPre exit %d, want non-zero with %q:\n%s", code, want, tail(out, 10))
+			}
 			r := svc.run(t)
 			select {
 			case <-r.done:
@@ -109,10 +114,8 @@ func TestDebInstall(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("collector still running 30s after start with an empty SUMOLOGIC_HTTP_SOURCE_URL")
 			}
-			for _, want := range []string{`"name": "SUMOLOGIC_HTTP_SOURCE_URL"`, `failed to start "sumologic" exporter`} {
-				if !strings.Contains(r.output(), want) {
-					t.Errorf("output lacks %q:\n%s", want, tail(r.output(), 10))
-				}
+			if !strings.Contains(r.output(), want) {
+				t.Errorf("output lacks %q:\n%s", want, tail(r.output(), 10))
 			}
 		}},
 		{"unreadable config fails ExecStartPre", func(t *testing.T) {
