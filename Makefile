@@ -47,6 +47,7 @@ test: check-generate lint unit-test build validate e2e-test package-test
 
 unit-test:
 	$(GO_TEST) -race -count=1 -timeout 20m -tags integration $(UNIT_PKGS)
+	cd components && $(GO_TEST) -race -count=1 -timeout 10m ./...
 
 ## validate: every shipped config passes `otelcol-messagetrace validate` (example values, no secrets needed)
 # The production configs require their credentials and destinations
@@ -76,6 +77,7 @@ lint:
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$fmt" || { echo "gofmt needed: $$fmt"; exit 1; }
 	go vet ./...
 	go tool -modfile=tools/go.mod staticcheck ./...
+	cd components && go vet ./... && go tool -modfile=../tools/go.mod staticcheck ./...
 
 ## run: the demo: simulator + collector (config/demo.yaml) + fake Sumo Logic source, with a summary; Ctrl-C stops all
 run: build
