@@ -40,7 +40,9 @@ func openFileStorage(dir string) (storage.Client, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return client, func() error { return errorsJoin(client.Close(context.Background()), ext.Shutdown(context.Background())) }, nil
+	return client, func() error {
+		return errorsJoin(client.Close(context.Background()), ext.Shutdown(context.Background()))
+	}, nil
 }
 
 func errorsJoin(a, b error) error {
