@@ -1,12 +1,15 @@
 package exchangemessagetracereceiver
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -45,6 +48,12 @@ func checkStateFile(ext component.Component, self component.ID, logger *zap.Logg
 		return nil
 	}
 	err := boltcheck.Check(path)
+	if errors.Is(err, syscall.ENAMETOOLONG) {
+		// The extension then keeps the file under a hash of its name.
+		sum := sha256.Sum256([]byte(filepath.Base(path)))
+		path = filepath.Join(filepath.Dir(path), hex.EncodeToString(sum[:]))
+		err = boltcheck.Check(path)
+	}
 	if err == nil {
 		return nil
 	}

@@ -115,3 +115,24 @@ func overwriteDataPages(t *testing.T, path string) {
 	}
 	require.NoError(t, os.WriteFile(path, raw, 0o600))
 }
+
+// TestCorruptStateFileLongName: a receiver name too long for a file name
+// has its state under the hash of the name (the extension's scheme); that
+// file is the one checked and named.
+func TestCorruptStateFileLongName(t *testing.T) {
+	self := component.MustNewIDWithName("exchange_message_trace", strings.Repeat("tenant", 50))
+	dir, ctx := t.TempDir(), context.Background()
+	host, id := fileStorageHost(t, dir, false)
+	client, err := openStorage(ctx, host, id, self, zap.NewNop())
+	require.NoError(t, err)
+	require.NoError(t, client.Close(ctx))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	path := filepath.Join(dir, entries[0].Name())
+	require.Len(t, entries[0].Name(), 64, "the hashed name")
+	require.NoError(t, os.Truncate(path, 0))
+
+	_, err = openStorage(ctx, host, id, self, zap.NewNop())
+	require.ErrorContains(t, err, "the state file "+path+" is empty")
+}
