@@ -34,6 +34,11 @@ func TestHAPostgresOutage(t *testing.T) {
 	tb, rs := startHA(t, bins, historyArgs(days, perDay), time.Hour, func(cfg yamlMap) {
 		receiverOf(cfg)["page_size"] = pageSize
 		receiverOf(cfg)["settle"] = settle.String()
+		// The standby takes the request budget over from storage: with 1s
+		// polls the leader spends all of it before the stop, and the new
+		// leader then waits minutes for the window to roll.
+		receiverOf(cfg)["poll_interval"] = "3s"
+		receiverOf(cfg)["max_requests_per_5m"] = 100
 	})
 	historyStart := tb.sim.started.Add(-time.Hour)
 	history := int64(len(tb.sim.Truth(historyStart, tb.sim.started)))
@@ -58,7 +63,7 @@ func TestHAPostgresOutage(t *testing.T) {
 	recovered := waitFor(60*time.Second, func() bool { return watch.snapshot().toOK > during.toOK })
 	recovery := time.Since(upAt)
 	// A few polls after, so that the rows of the outage arrive.
-	time.Sleep(6 * time.Second)
+	time.Sleep(10 * time.Second)
 	after := watch.snapshot()
 
 	// The standby takes over from storage alone.
