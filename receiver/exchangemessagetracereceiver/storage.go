@@ -28,6 +28,9 @@ func openStorage(ctx context.Context, host component.Host, id *component.ID, sel
 	if !ok {
 		return nil, fmt.Errorf("storage: extension %q is not a storage extension (use file_storage or db_storage)", id)
 	}
+	if err := checkStateFile(ext, self, logger); err != nil {
+		return nil, err
+	}
 	for attempt := 1; ; attempt++ {
 		client, err := se.GetClient(ctx, component.KindReceiver, self, "")
 		if err == nil {

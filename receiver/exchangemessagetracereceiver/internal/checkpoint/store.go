@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -101,6 +102,15 @@ type Store struct {
 	fence   *Fence
 	readGen uint64
 	lookups lookupQueue
+	// unsaved are the key chunks of pages committed (delivered) since the
+	// last write that succeeded, oldest first; drops the stored chunks of
+	// pruned buckets not yet deleted. Every write carries both and they are
+	// let go only once one succeeds: a page delivered while the storage
+	// refuses writes is recorded, keys and all, by the first write that
+	// succeeds, so a restart or a new leader never reads its rows as new.
+	// Invariant: State.Chunks counts the chunks stored, not the unsaved.
+	unsaved []pendingChunk
+	drops   []string
 }
 
 // BudgetSource returns the request budget to store with the state.
@@ -182,63 +192,67 @@ func (s *Store) Cursor(p Pass) *Cursor {
 }
 
 // CommitPage records, in one batch, an accepted page's keys and the pass's
-// new position (txn may be nil when the page emitted nothing). The keys
-// stay in memory (Admit wrote them) even when the write fails: the page was
-// delivered, and the next successful write carries the cursor forward.
+// new position (txn may be nil when the page emitted nothing). When the
+// write fails, nothing of the page is lost: its keys stay in memory (Admit
+// wrote them) and in the unsaved chunks, and the next write that succeeds
+// stores them with the cursor that is past them.
 func (s *Store) CommitPage(ctx context.Context, txn *Txn) error {
-	var ops []*storage.Operation
 	if txn != nil && txn.open {
 		for _, c := range txn.pending {
-			if len(c.entries) == 0 {
-				continue
+			if len(c.entries) > 0 {
+				s.unsaved = append(s.unsaved, c)
 			}
-			ops = append(ops, storage.SetOperation(s.chunkKey(c.bucket, s.State.Chunks[c.bucket]), c.entries))
-			s.State.Chunks[c.bucket]++
 		}
 		txn.finish()
 	}
-	return s.write(ctx, ops)
+	return s.write(ctx, nil)
 }
 
 // Prune forgets the keys of rows received before t (no range still to be
-// read reaches them) and deletes their chunks.
+// read reaches them) and deletes their chunks, with the next write that
+// succeeds if this one fails.
 func (s *Store) Prune(ctx context.Context, t time.Time) error {
+	ended := func(bucket int64) bool { return !time.Unix(bucket, 0).Add(bucketSpan).After(t) }
 	dropped := s.Keys.pruneBefore(t)
 	for bucket := range s.State.Chunks {
-		if !time.Unix(bucket, 0).Add(bucketSpan).After(t) {
+		if ended(bucket) {
 			dropped = append(dropped, bucket)
 		}
 	}
 	if len(dropped) == 0 {
 		return nil
 	}
-	var ops []*storage.Operation
-	seen := map[int64]bool{}
 	for _, bucket := range dropped {
-		if seen[bucket] {
-			continue
-		}
-		seen[bucket] = true
 		for i := 0; i < s.State.Chunks[bucket]; i++ {
-			ops = append(ops, storage.DeleteOperation(s.chunkKey(bucket, i)))
+			s.drops = append(s.drops, s.chunkKey(bucket, i))
 		}
-		delete(s.State.Chunks, bucket)
+		delete(s.State.Chunks, bucket) // a second time for a bucket does nothing
 	}
-	return s.write(ctx, ops)
+	// Unsaved keys of those buckets need no storing: the cursors are past them.
+	s.unsaved = slices.DeleteFunc(s.unsaved, func(c pendingChunk) bool { return ended(c.bucket) })
+	return s.write(ctx, nil)
 }
 
 // Save writes the state record alone (cursor moves without keys).
 func (s *Store) Save(ctx context.Context) error { return s.write(ctx, nil) }
 
-// write sets the state record together with ops, in one batch. The record
-// carries, besides the cursors, the status table as it is now (so a chunk in
-// ops never holds a code the stored table lacks) and the request budget of
-// the budget source, if one is set.
-func (s *Store) write(ctx context.Context, ops []*storage.Operation) error {
+// write sets the state record together with ops, in one batch, after the
+// deletes of pruned chunks and the unsaved chunks (see Store.unsaved). The
+// record carries, besides the cursors, the status table as it is now (so a
+// chunk in ops never holds a code the stored table lacks) and the request
+// budget of the budget source, if one is set. Nothing in memory records
+// the write as done unless it succeeded.
+func (s *Store) write(ctx context.Context, ops []*storage.Operation) (err error) {
 	s.State.Statuses = s.Keys.statuses.names
 	if s.budget != nil {
 		s.State.Budget = s.budget()
 	}
+	chunkOps, undo := s.chunkOps()
+	defer func() {
+		if err != nil {
+			undo()
+		}
+	}()
 	raw, err := json.Marshal(&s.State)
 	if err != nil {
 		return err
@@ -252,6 +266,7 @@ func (s *Store) write(ctx context.Context, ops []*storage.Operation) error {
 	if err != nil {
 		return err
 	}
+	ops = append(chunkOps, ops...)
 	ops = append(ops, lookupOps...)
 	ops = append(ops, storage.SetOperation(s.stateKeyOf(s.writeGeneration()), raw))
 	ops = append(ops, s.generationOps()...)
@@ -260,5 +275,48 @@ func (s *Store) write(ctx context.Context, ops []*storage.Operation) error {
 	}
 	saved()
 	s.readGen = s.writeGeneration()
+	clear(s.unsaved)
+	s.unsaved, s.drops = s.unsaved[:0], s.drops[:0]
 	return nil
+}
+
+// chunkOps are the operations that delete the pruned chunks and store the
+// unsaved ones, one new chunk per bucket (a bucket's unsaved entries in
+// commit order, so that a key's later status wins at load). They count the
+// new chunks in State.Chunks, for the record written with them; undo takes
+// the count back when the write fails, and keeps the unsaved chunks merged
+// (one per bucket), so that an outage of many pages costs each write a
+// copy of one bucket's entries, not of every page's.
+func (s *Store) chunkOps() (ops []*storage.Operation, undo func()) {
+	if len(s.unsaved) == 0 && len(s.drops) == 0 {
+		return nil, func() {}
+	}
+	for _, key := range s.drops {
+		ops = append(ops, storage.DeleteOperation(key))
+	}
+	var merged []pendingChunk
+	for _, c := range s.unsaved {
+		i := slices.IndexFunc(merged, func(m pendingChunk) bool { return m.bucket == c.bucket })
+		if i < 0 {
+			merged = append(merged, c)
+			continue
+		}
+		// The full slice expression makes append copy: the chunk's own
+		// bytes may be a failed batch's, and stay as they are.
+		m := &merged[i]
+		m.entries = append(m.entries[:len(m.entries):len(m.entries)], c.entries...)
+	}
+	for _, m := range merged {
+		ops = append(ops, storage.SetOperation(s.chunkKey(m.bucket, s.State.Chunks[m.bucket]), m.entries))
+		s.State.Chunks[m.bucket]++
+	}
+	return ops, func() {
+		for _, m := range merged {
+			if s.State.Chunks[m.bucket]--; s.State.Chunks[m.bucket] == 0 {
+				delete(s.State.Chunks, m.bucket)
+			}
+		}
+		clear(s.unsaved)
+		s.unsaved = append(s.unsaved[:0], merged...)
+	}
 }
