@@ -51,10 +51,9 @@ const (
 var le = binary.LittleEndian
 
 type meta struct {
-	pageSize        uint32
-	root, freelist  uint64
-	hwm, txid       uint64
-	checksumMatches bool
+	pageSize       uint32
+	root, freelist uint64
+	hwm, txid      uint64
 }
 
 // Check returns nil when the bbolt file at path is whole as far as bbolt's
