@@ -10,6 +10,7 @@ import (
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/origin"
 )
 
 // MaxTokenResponseBytes bounds what the identity platform (or the managed
@@ -75,7 +76,7 @@ func guardedClient(c *http.Client, managedIdentity bool, tenant string) (*http.C
 // request (the authority, or the managed identity endpoint).
 func (g *identityGuard) checkRedirect(req *http.Request, via []*http.Request) error {
 	from := via[0].URL
-	if !SameOrigin(req.URL, from) {
+	if !origin.Same(req.URL, from) {
 		status := 0
 		if req.Response != nil {
 			status = req.Response.StatusCode
@@ -86,7 +87,7 @@ func (g *identityGuard) checkRedirect(req *http.Request, via []*http.Request) er
 		}
 		return g.refuse(&msgtrace.APIError{Kind: msgtrace.KindAuth, StatusCode: status,
 			Message: fmt.Sprintf("%s at %s answered %d, redirecting the token request to %s%s; not followed: the credentials%s are sent only to %s: %s",
-				g.what, Origin(from), status, Origin(req.URL), downgrade(from, req.URL), tenant, Origin(from), g.check)})
+				g.what, origin.String(from), status, origin.String(req.URL), downgrade(from, req.URL), tenant, origin.String(from), g.check)})
 	}
 	if len(via) >= maxRedirects {
 		return fmt.Errorf("stopped after %d redirects", maxRedirects)
@@ -106,7 +107,7 @@ func (g *identityGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 		_ = resp.Body.Close()
 		return nil, g.tooLarge(req.URL, resp.ContentLength)
 	}
-	a := &answer{method: req.Method, origin: Origin(req.URL), contentType: resp.Header.Get("Content-Type"), status: resp.StatusCode}
+	a := &answer{method: req.Method, origin: origin.String(req.URL), contentType: resp.Header.Get("Content-Type"), status: resp.StatusCode}
 	// A JSON body may be a token response: its bytes are not kept.
 	keepHead := !strings.Contains(strings.ToLower(a.contentType), "json")
 	resp.Body = &cappedBody{rc: resp.Body, g: g, u: req.URL, a: a, keepHead: keepHead}
@@ -121,7 +122,7 @@ func (g *identityGuard) tooLarge(u *url.URL, n int64) error {
 		what = fmt.Sprintf("announced a response of %d bytes, over the %d KiB cap on token responses (they are a few KiB); not read", n, g.maxBytes>>10)
 	}
 	return g.refuse(&msgtrace.APIError{Kind: msgtrace.KindAuth,
-		Message: fmt.Sprintf("%s at %s %s: %s", g.what, Origin(u), what, g.check)})
+		Message: fmt.Sprintf("%s at %s %s: %s", g.what, origin.String(u), what, g.check)})
 }
 
 func (g *identityGuard) refuse(e *msgtrace.APIError) *msgtrace.APIError {
@@ -168,7 +169,7 @@ func notATokenResponse(what, check string, a *answer) *msgtrace.APIError {
 		ct = "no content type"
 	}
 	title := ""
-	if t := htmlTitle(a.head); t != "" {
+	if t := logsafe.HTMLTitle(a.head); t != "" {
 		title = ", title " + logsafe.Quote(t)
 	}
 	return &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: a.status,
