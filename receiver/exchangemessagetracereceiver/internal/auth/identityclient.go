@@ -30,11 +30,16 @@ const MaxTokenResponseBytes = 1 << 20
 // One guard serves one token source; the source holds its own lock around
 // a token request, so reset/explain see that request's traffic.
 type identityGuard struct {
-	base     http.RoundTripper
-	what     string // "the identity platform", "the managed identity endpoint"
-	check    string // what the operator checks when it misbehaves
-	tenant   string
-	maxBytes int64
+	base http.RoundTripper
+	// authority is the configured authority's origin: a request carrying
+	// a credential (any but a GET) goes there only (see credentialBound).
+	// Nil for the managed identity endpoint, whose requests are GETs to
+	// an endpoint of the host's own.
+	authority *url.URL
+	what      string // "the identity platform", "the managed identity endpoint"
+	check     string // what the operator checks when it misbehaves
+	tenant    string
+	maxBytes  int64
 
 	mu      sync.Mutex
 	refusal *msgtrace.APIError // a redirect refused or a body too large
@@ -59,13 +64,17 @@ const (
 )
 
 // guardedClient returns c's transport, timeout and redirect limit behind a
-// new guard.
-func guardedClient(c *http.Client, managedIdentity bool, tenant string) (*http.Client, *identityGuard) {
+// new guard. authority is the configured authority_host (unused for
+// managed identity).
+func guardedClient(c *http.Client, managedIdentity bool, authority *url.URL, tenant string) (*http.Client, *identityGuard) {
 	base := c.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	g := &identityGuard{base: base, what: identityPlatform, check: identityPlatformCheck, tenant: tenant, maxBytes: MaxTokenResponseBytes}
+	if !managedIdentity {
+		g.authority = authority
+	}
 	if managedIdentity {
 		g.what, g.check = "the managed identity endpoint", "check what answers at the host's managed identity endpoint (IDENTITY_ENDPOINT, or IMDS at 169.254.169.254)"
 	}
@@ -81,13 +90,9 @@ func (g *identityGuard) checkRedirect(req *http.Request, via []*http.Request) er
 		if req.Response != nil {
 			status = req.Response.StatusCode
 		}
-		tenant := ""
-		if g.tenant != "" {
-			tenant = " of tenant " + g.tenant
-		}
 		return g.refuse(&msgtrace.APIError{Kind: msgtrace.KindAuth, StatusCode: status,
 			Message: fmt.Sprintf("%s at %s answered %d, redirecting the token request to %s%s; not followed: the credentials%s are sent only to %s: %s",
-				g.what, origin.String(from), status, origin.String(req.URL), downgrade(from, req.URL), tenant, origin.String(from), g.check)})
+				g.what, origin.String(from), status, origin.String(req.URL), downgrade(from, req.URL), g.ofTenant(), origin.String(from), g.check)})
 	}
 	if len(via) >= maxRedirects {
 		return fmt.Errorf("stopped after %d redirects", maxRedirects)
@@ -95,7 +100,40 @@ func (g *identityGuard) checkRedirect(req *http.Request, via []*http.Request) er
 	return nil
 }
 
+func (g *identityGuard) ofTenant() string {
+	if g.tenant == "" {
+		return ""
+	}
+	return " of tenant " + g.tenant
+}
+
+// credentialBound refuses a request that may carry a credential (the
+// token POST carries the client secret, the assertion, the code or the
+// refresh token) to an origin other than the authority's. MSAL posts to
+// the token_endpoint the authority's OpenID discovery document names, so
+// a misdirected authority_host, or a TLS-intercepting proxy's answer,
+// would otherwise get the credential sent elsewhere without any redirect.
+// GETs (discovery, instance metadata) carry none and may go anywhere.
+func (g *identityGuard) credentialBound(req *http.Request) error {
+	if g.authority == nil || (req.Method == http.MethodGet && (req.Body == nil || req.Body == http.NoBody)) {
+		return nil
+	}
+	if origin.Same(req.URL, g.authority) || sameMicrosoftCloud(req.URL, g.authority) {
+		return nil
+	}
+	endpoint := origin.String(req.URL) + req.URL.EscapedPath()
+	return g.refuse(&msgtrace.APIError{Kind: msgtrace.KindAuth,
+		Message: fmt.Sprintf("%s's discovery document at %s named token endpoint %s%s; not used: the credentials%s are sent only to %s: %s",
+			g.what, origin.String(g.authority), endpoint, downgrade(g.authority, req.URL), g.ofTenant(), origin.String(g.authority), g.check)})
+}
+
 func (g *identityGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := g.credentialBound(req); err != nil {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, err
+	}
 	resp, err := g.base.RoundTrip(req)
 	g.mu.Lock()
 	g.last = nil

@@ -78,7 +78,8 @@ func NewTokenSource(s Settings) (TokenSource, error) {
 	// Every request of the source, whoever makes it (azidentity, MSAL, the
 	// authorization code flow), goes through the guard: no redirect off
 	// the origin it was sent to, no answer over MaxTokenResponseBytes.
-	s.HTTPClient, s.guard = guardedClient(s.HTTPClient, s.ManagedIdentity, s.TenantID)
+	authority, _ := url.Parse(s.AuthorityHost) // withDefaults checked it
+	s.HTTPClient, s.guard = guardedClient(s.HTTPClient, s.ManagedIdentity, authority, s.TenantID)
 	switch {
 	case s.AuthorizationCode != "":
 		return newAuthCodeSource(s)
