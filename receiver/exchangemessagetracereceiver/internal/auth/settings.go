@@ -48,6 +48,9 @@ type Settings struct {
 	// the refresh token is stored under it.
 	KeyPrefix string
 	Logger    *zap.Logger
+	// Exchanges counts the authorization code flow's exchanges that
+	// outlive their caller (see Exchanges); nil counts nothing.
+	Exchanges *Exchanges
 
 	// guard wraps HTTPClient once NewTokenSource applied the defaults.
 	guard *identityGuard
