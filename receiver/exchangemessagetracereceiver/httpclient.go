@@ -36,11 +36,10 @@ func (r *messageTraceReceiver) buildHTTPClients(ctx context.Context, host compon
 	if err != nil {
 		return nil, nil, fmt.Errorf("building the HTTP client: %w", err)
 	}
-	// confighttp sets no redirect policy: http.Client would follow a
-	// redirect anywhere, and an `auth` extension (or our bearer transport)
-	// signs every hop. tenantAPIClient names the tenant; this covers any
-	// other use of the shared client.
-	api.CheckRedirect = apiAudience(r.cfg).CheckRedirect
+	// confighttp sets no redirect policy, and http.Client would follow a
+	// redirect anywhere: api is never used as it is, only through
+	// tenantAPIClient, which names the tenant and keeps every request and
+	// redirect on the endpoint's origin.
 	tokenCfg := apiCfg
 	tokenCfg.Headers = nil
 	tokenCfg.Auth = configoptional.None[configauth.Config]()
@@ -63,12 +62,13 @@ func apiAudience(cfg *Config) auth.Audience {
 }
 
 // tenantAPIClient is the API client of one tenant over the shared one:
-// signed by tokens, or by the `auth` extension when tokens is nil, and in
-// both cases never redirected, nor its credential sent, off the
-// endpoint's origin (see auth.Audience).
+// signed by tokens, or by the `auth` extension (inside api's transport)
+// when tokens is nil, and in both cases never redirected, nor a request
+// sent, off the endpoint's origin (see auth.Audience): the origin is
+// checked before the request reaches the signer.
 func tenantAPIClient(api *http.Client, cfg *Config, tokens auth.TokenSource) *http.Client {
 	aud := apiAudience(cfg)
-	transport := api.Transport
+	transport := auth.NewOriginTransport(api.Transport, aud)
 	if tokens != nil {
 		transport = auth.NewTransport(api.Transport, tokens, aud)
 	}

@@ -274,6 +274,11 @@ func (r *messageTraceReceiver) Shutdown(ctx context.Context) error {
 	if sh := r.shared; sh != nil {
 		sh.api.CloseIdleConnections()
 		sh.tokenHTTP.CloseIdleConnections()
+		// A refresh token rotated by an exchange its poll left is saved
+		// before the storage closes, unless ctx ends first.
+		if err := sh.exchanges.Wait(ctx); err != nil {
+			r.settings.Logger.Warn("Shutdown deadline reached while a token exchange was still running: a refresh token it receives may not be saved", zap.Error(err))
+		}
 		errs = append(errs, sh.storage.Close(ctx))
 		sh.telemetry.Shutdown()
 	}

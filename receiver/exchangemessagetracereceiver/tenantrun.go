@@ -29,6 +29,11 @@ type shared struct {
 	api       *http.Client // confighttp's client: TLS, proxy, timeout, headers, auth extension
 	tokenHTTP *http.Client // the same without the API's headers
 	telemetry *metadata.TelemetryBuilder
+	// exchanges are the token exchanges that outlive their poll (a
+	// refresh that may have rotated the refresh token): Shutdown waits
+	// for them, within its deadline, before closing the storage they
+	// save to.
+	exchanges *auth.Exchanges
 }
 
 // openShared opens the parts every tenant shares.
@@ -52,7 +57,7 @@ func (r *messageTraceReceiver) openShared(ctx context.Context, host component.Ho
 		_ = client.Close(ctx)
 		return nil, err
 	}
-	return &shared{storage: client, api: api, tokenHTTP: tokenHTTP, telemetry: tel}, nil
+	return &shared{storage: client, api: api, tokenHTTP: tokenHTTP, telemetry: tel, exchanges: &auth.Exchanges{}}, nil
 }
 
 // tenantRun is one tenant's collection: its entry and, once set up, its
@@ -91,6 +96,7 @@ func (r *messageTraceReceiver) newPoller(ctx context.Context, ts *tenantSet, ent
 	if !cfg.Auth.HasValue() {
 		settings := tokenSettings(cfg, sh.tokenHTTP, sh.storage, logger)
 		settings.HTTPClient = gate.client(settings.HTTPClient)
+		settings.Exchanges = sh.exchanges
 		tokens, err = auth.NewTokenSource(settings)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", cfg.TenantID, err)

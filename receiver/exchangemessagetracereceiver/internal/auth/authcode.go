@@ -45,10 +45,16 @@ type authCodeSource struct {
 	logger  *zap.Logger
 	codeSum string
 
-	mu      sync.Mutex
-	loaded  bool
-	state   *authCodeState // nil until a code was redeemed
-	dirty   bool           // state holds a refresh token the Store does not have yet
+	// exchanging is a one-slot lock over the token exchanges and the
+	// fields they use (loaded, state, dirty): the goroutine that runs an
+	// exchange holds it until the exchange and its save are done, whether
+	// or not the caller that started it still waits.
+	exchanging chan struct{}
+	loaded     bool
+	state      *authCodeState // nil until a code was redeemed
+	dirty      bool           // state holds a refresh token the Store does not have yet
+
+	mu      sync.Mutex // guards the access tokens below; never held across I/O
 	access  string
 	expires time.Time
 	// pending is the access token that came with a refresh token not saved
@@ -72,28 +78,84 @@ func newAuthCodeSource(s Settings) (TokenSource, error) {
 	id := hex.EncodeToString(keySum[:8])
 	return &authCodeSource{
 		s: s, cred: cred, now: time.Now, logger: s.Logger,
-		key:     checkpoint.AuthCodeKey(s.KeyPrefix, id),
-		oldKey:  "auth_code_state_" + id,
-		codeSum: hex.EncodeToString(sum[:]),
+		key:        checkpoint.AuthCodeKey(s.KeyPrefix, id),
+		oldKey:     "auth_code_state_" + id,
+		codeSum:    hex.EncodeToString(sum[:]),
+		exchanging: make(chan struct{}, 1),
 	}, nil
 }
 
 // exchangeTimeout bounds a token exchange and the save that follows it.
 // The exchange runs detached from the caller's context: once Microsoft has
 // rotated the refresh token, abandoning the answer (a shutdown, a poll
-// timeout) would lose the only valid refresh token.
+// timeout) would lose the only valid refresh token. The caller does not
+// wait for it past its own context, though (see Token).
 const exchangeTimeout = 30 * time.Second
 
+// Token returns the kept access token, or runs an exchange for a new one.
+// The exchange runs in a goroutine of its own that holds the exchange
+// lock until the exchange and the save of a rotated refresh token are
+// done: a caller whose context ends (a shutdown with a deadline) returns
+// at once, and the exchange still finishes and saves what it got,
+// tracked by Settings.Exchanges so that the storage is not closed under
+// it.
 func (a *authCodeSource) Token(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", canceled(err)
+	}
+	if tok, ok := a.kept(); ok {
+		return tok, nil
+	}
+	select {
+	case a.exchanging <- struct{}{}:
+	case <-ctx.Done():
+		return "", canceled(ctx.Err())
+	}
+	if err := ctx.Err(); err != nil {
+		<-a.exchanging
+		return "", canceled(err)
+	}
+	type result struct {
+		token string
+		err   error
+	}
+	done := make(chan result, 1)
+	a.s.Exchanges.start()
+	go func() {
+		defer a.s.Exchanges.done()
+		defer func() { <-a.exchanging }()
+		xctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
+		defer cancel()
+		tok, err := a.exchange(xctx)
+		done <- result{tok, err}
+	}()
+	select {
+	case r := <-done:
+		return r.token, r.err
+	case <-ctx.Done():
+		return "", &msgtrace.APIError{Kind: msgtrace.KindTransient,
+			Message: "token request canceled; the token exchange under way finishes, and saves its refresh token, on its own", Err: ctx.Err()}
+	}
+}
+
+func canceled(err error) *msgtrace.APIError {
+	return &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: "token request canceled", Err: err}
+}
+
+// kept is the access token when it is good for renewBefore more.
+func (a *authCodeSource) kept() (string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := ctx.Err(); err != nil {
-		return "", &msgtrace.APIError{Kind: msgtrace.KindTransient, Message: "token request canceled", Err: err}
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeTimeout)
-	defer cancel()
 	if a.access != "" && a.now().Add(renewBefore).Before(a.expires) {
-		return a.access, nil
+		return a.access, true
+	}
+	return "", false
+}
+
+// exchange gets a new access token; the caller holds the exchange lock.
+func (a *authCodeSource) exchange(ctx context.Context) (string, error) {
+	if tok, ok := a.kept(); ok { // another exchange got one meanwhile
+		return tok, nil
 	}
 	if err := a.load(ctx); err != nil {
 		return "", err
@@ -104,10 +166,14 @@ func (a *authCodeSource) Token(ctx context.Context) (string, error) {
 		if err := a.save(ctx); err != nil {
 			return "", err
 		}
+		a.mu.Lock()
 		if a.pending != "" && a.now().Add(renewBefore).Before(a.pendingExpires) {
 			a.access, a.expires, a.pending = a.pending, a.pendingExpires, ""
-			return a.access, nil
+			tok := a.access
+			a.mu.Unlock()
+			return tok, nil
 		}
+		a.mu.Unlock()
 	}
 	if a.s.guard != nil {
 		a.s.guard.reset()
@@ -122,9 +188,12 @@ func (a *authCodeSource) Token(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := a.save(ctx); err != nil {
+	saveErr := a.save(ctx)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if saveErr != nil {
 		a.pending, a.pendingExpires = reply.AccessToken, reply.expiry(a.now())
-		return "", err
+		return "", saveErr
 	}
 	a.access, a.expires, a.pending = reply.AccessToken, reply.expiry(a.now()), ""
 	return a.access, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"go.uber.org/zap"
 )
 
 // azureSource adapts an azidentity credential. azidentity (MSAL) caches the
@@ -27,8 +28,9 @@ type azureSource struct {
 
 	mu     sync.Mutex
 	cached azcore.AccessToken
-	// fresh says the API refused the last token: the next one must be
-	// newly issued, not MSAL's cached copy of the refused one.
+	// fresh says the API refused the last token: the next request asks
+	// for a newly issued one, not MSAL's cached copy of the refused one.
+	// It is tried once per refusal, whatever its result.
 	fresh bool
 }
 
@@ -45,17 +47,42 @@ func (a *azureSource) Token(ctx context.Context) (string, error) {
 	}
 	opts := policy.TokenRequestOptions{Scopes: []string{a.settings.Scope}}
 	if a.fresh {
-		opts.Claims = freshTokenClaims(time.Now())
+		// One attempt per refused token: an authority that rejects the
+		// claims request (one that is not Entra ID, a proxy that filters
+		// the form) must not keep the tenant from any token at all.
+		a.fresh = false
+		tok, err := a.getToken(ctx, policy.TokenRequestOptions{Scopes: opts.Scopes, Claims: freshTokenClaims(time.Now())})
+		if err == nil {
+			a.cached = tok
+			return tok.Token, nil
+		}
+		if ctx.Err() != nil {
+			return "", err
+		}
+		// MSAL's cached token, or a new one once that expired: if it is
+		// the refused token, its next 401 asks for a fresh one again.
+		if l := a.settings.Logger; l != nil {
+			l.Warn("The identity platform refused the request for a newly issued token (after the API refused the last one); asking for a token without it", zap.Error(err))
+		}
 	}
+	tok, err := a.getToken(ctx, opts)
+	if err != nil {
+		return "", err
+	}
+	a.cached = tok
+	return tok.Token, nil
+}
+
+// getToken asks azidentity for a token; its failure comes back classified.
+func (a *azureSource) getToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	if a.settings.guard != nil {
 		a.settings.guard.reset()
 	}
 	tok, err := a.cred.GetToken(ctx, opts)
 	if err != nil {
-		return "", classify(ctx, err, a.settings, a.redact)
+		return tok, classify(ctx, err, a.settings, a.redact)
 	}
-	a.cached, a.fresh = tok, false
-	return tok.Token, nil
+	return tok, nil
 }
 
 // Invalidate drops the kept token if it is the refused one: the API

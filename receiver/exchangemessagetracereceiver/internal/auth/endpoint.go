@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/origin"
 )
 
 // tokenReply is a successful token endpoint answer. The v1 endpoint writes
@@ -60,7 +62,7 @@ func postToken(ctx context.Context, s Settings, form url.Values, redact []string
 	var reply tokenReply
 	if err := json.Unmarshal(body, &reply); err != nil || reply.AccessToken == "" {
 		// An HTML page or a truncated body: a proxy or an outage, not a refusal.
-		return tokenReply{}, notATokenResponse(identityPlatform, identityPlatformCheck, &answer{method: req.Method, origin: Origin(req.URL),
+		return tokenReply{}, notATokenResponse(identityPlatform, identityPlatformCheck, &answer{method: req.Method, origin: origin.String(req.URL),
 			contentType: resp.Header.Get("Content-Type"), status: resp.StatusCode, bytes: int64(len(body)), head: body[:min(len(body), answerHeadBytes)]})
 	}
 	return reply, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/origin"
 )
 
 // MaxTokenResponseBytes bounds what the identity platform (or the managed
@@ -29,11 +30,16 @@ const MaxTokenResponseBytes = 1 << 20
 // One guard serves one token source; the source holds its own lock around
 // a token request, so reset/explain see that request's traffic.
 type identityGuard struct {
-	base     http.RoundTripper
-	what     string // "the identity platform", "the managed identity endpoint"
-	check    string // what the operator checks when it misbehaves
-	tenant   string
-	maxBytes int64
+	base http.RoundTripper
+	// authority is the configured authority's origin: a request carrying
+	// a credential (any but a GET) goes there only (see credentialBound).
+	// Nil for the managed identity endpoint, whose requests are GETs to
+	// an endpoint of the host's own.
+	authority *url.URL
+	what      string // "the identity platform", "the managed identity endpoint"
+	check     string // what the operator checks when it misbehaves
+	tenant    string
+	maxBytes  int64
 
 	mu      sync.Mutex
 	refusal *msgtrace.APIError // a redirect refused or a body too large
@@ -58,13 +64,17 @@ const (
 )
 
 // guardedClient returns c's transport, timeout and redirect limit behind a
-// new guard.
-func guardedClient(c *http.Client, managedIdentity bool, tenant string) (*http.Client, *identityGuard) {
+// new guard. authority is the configured authority_host (unused for
+// managed identity).
+func guardedClient(c *http.Client, managedIdentity bool, authority *url.URL, tenant string) (*http.Client, *identityGuard) {
 	base := c.Transport
 	if base == nil {
 		base = http.DefaultTransport
 	}
 	g := &identityGuard{base: base, what: identityPlatform, check: identityPlatformCheck, tenant: tenant, maxBytes: MaxTokenResponseBytes}
+	if !managedIdentity {
+		g.authority = authority
+	}
 	if managedIdentity {
 		g.what, g.check = "the managed identity endpoint", "check what answers at the host's managed identity endpoint (IDENTITY_ENDPOINT, or IMDS at 169.254.169.254)"
 	}
@@ -75,18 +85,14 @@ func guardedClient(c *http.Client, managedIdentity bool, tenant string) (*http.C
 // request (the authority, or the managed identity endpoint).
 func (g *identityGuard) checkRedirect(req *http.Request, via []*http.Request) error {
 	from := via[0].URL
-	if !SameOrigin(req.URL, from) {
+	if !origin.Same(req.URL, from) {
 		status := 0
 		if req.Response != nil {
 			status = req.Response.StatusCode
 		}
-		tenant := ""
-		if g.tenant != "" {
-			tenant = " of tenant " + g.tenant
-		}
 		return g.refuse(&msgtrace.APIError{Kind: msgtrace.KindAuth, StatusCode: status,
 			Message: fmt.Sprintf("%s at %s answered %d, redirecting the token request to %s%s; not followed: the credentials%s are sent only to %s: %s",
-				g.what, Origin(from), status, Origin(req.URL), downgrade(from, req.URL), tenant, Origin(from), g.check)})
+				g.what, origin.String(from), status, origin.String(req.URL), downgrade(from, req.URL), g.ofTenant(), origin.String(from), g.check)})
 	}
 	if len(via) >= maxRedirects {
 		return fmt.Errorf("stopped after %d redirects", maxRedirects)
@@ -94,7 +100,40 @@ func (g *identityGuard) checkRedirect(req *http.Request, via []*http.Request) er
 	return nil
 }
 
+func (g *identityGuard) ofTenant() string {
+	if g.tenant == "" {
+		return ""
+	}
+	return " of tenant " + g.tenant
+}
+
+// credentialBound refuses a request that may carry a credential (the
+// token POST carries the client secret, the assertion, the code or the
+// refresh token) to an origin other than the authority's. MSAL posts to
+// the token_endpoint the authority's OpenID discovery document names, so
+// a misdirected authority_host, or a TLS-intercepting proxy's answer,
+// would otherwise get the credential sent elsewhere without any redirect.
+// GETs (discovery, instance metadata) carry none and may go anywhere.
+func (g *identityGuard) credentialBound(req *http.Request) error {
+	if g.authority == nil || (req.Method == http.MethodGet && (req.Body == nil || req.Body == http.NoBody)) {
+		return nil
+	}
+	if origin.Same(req.URL, g.authority) || sameMicrosoftCloud(req.URL, g.authority) {
+		return nil
+	}
+	endpoint := origin.String(req.URL) + req.URL.EscapedPath()
+	return g.refuse(&msgtrace.APIError{Kind: msgtrace.KindAuth,
+		Message: fmt.Sprintf("%s's discovery document at %s named token endpoint %s%s; not used: the credentials%s are sent only to %s: %s",
+			g.what, origin.String(g.authority), endpoint, downgrade(g.authority, req.URL), g.ofTenant(), origin.String(g.authority), g.check)})
+}
+
 func (g *identityGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if err := g.credentialBound(req); err != nil {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, err
+	}
 	resp, err := g.base.RoundTrip(req)
 	g.mu.Lock()
 	g.last = nil
@@ -106,7 +145,7 @@ func (g *identityGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 		_ = resp.Body.Close()
 		return nil, g.tooLarge(req.URL, resp.ContentLength)
 	}
-	a := &answer{method: req.Method, origin: Origin(req.URL), contentType: resp.Header.Get("Content-Type"), status: resp.StatusCode}
+	a := &answer{method: req.Method, origin: origin.String(req.URL), contentType: resp.Header.Get("Content-Type"), status: resp.StatusCode}
 	// A JSON body may be a token response: its bytes are not kept.
 	keepHead := !strings.Contains(strings.ToLower(a.contentType), "json")
 	resp.Body = &cappedBody{rc: resp.Body, g: g, u: req.URL, a: a, keepHead: keepHead}
@@ -121,7 +160,7 @@ func (g *identityGuard) tooLarge(u *url.URL, n int64) error {
 		what = fmt.Sprintf("announced a response of %d bytes, over the %d KiB cap on token responses (they are a few KiB); not read", n, g.maxBytes>>10)
 	}
 	return g.refuse(&msgtrace.APIError{Kind: msgtrace.KindAuth,
-		Message: fmt.Sprintf("%s at %s %s: %s", g.what, Origin(u), what, g.check)})
+		Message: fmt.Sprintf("%s at %s %s: %s", g.what, origin.String(u), what, g.check)})
 }
 
 func (g *identityGuard) refuse(e *msgtrace.APIError) *msgtrace.APIError {
@@ -168,7 +207,7 @@ func notATokenResponse(what, check string, a *answer) *msgtrace.APIError {
 		ct = "no content type"
 	}
 	title := ""
-	if t := htmlTitle(a.head); t != "" {
+	if t := logsafe.HTMLTitle(a.head); t != "" {
 		title = ", title " + logsafe.Quote(t)
 	}
 	return &msgtrace.APIError{Kind: msgtrace.KindTransient, StatusCode: a.status,

@@ -48,6 +48,9 @@ type Settings struct {
 	// the refresh token is stored under it.
 	KeyPrefix string
 	Logger    *zap.Logger
+	// Exchanges counts the authorization code flow's exchanges that
+	// outlive their caller (see Exchanges); nil counts nothing.
+	Exchanges *Exchanges
 
 	// guard wraps HTTPClient once NewTokenSource applied the defaults.
 	guard *identityGuard
@@ -78,7 +81,8 @@ func NewTokenSource(s Settings) (TokenSource, error) {
 	// Every request of the source, whoever makes it (azidentity, MSAL, the
 	// authorization code flow), goes through the guard: no redirect off
 	// the origin it was sent to, no answer over MaxTokenResponseBytes.
-	s.HTTPClient, s.guard = guardedClient(s.HTTPClient, s.ManagedIdentity, s.TenantID)
+	authority, _ := url.Parse(s.AuthorityHost) // withDefaults checked it
+	s.HTTPClient, s.guard = guardedClient(s.HTTPClient, s.ManagedIdentity, authority, s.TenantID)
 	switch {
 	case s.AuthorizationCode != "":
 		return newAuthCodeSource(s)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/origin"
 )
 
 // Audience is where an API credential may go: the configured API origin
@@ -30,14 +31,14 @@ const maxRedirects = 10
 // KindBadRequest: a misdirected endpoint or a proxy that rewrites answers
 // does not mend by retrying, so the poll ends and the next one tries again.
 func (a Audience) CheckRedirect(req *http.Request, via []*http.Request) error {
-	if !SameOrigin(req.URL, a.Origin) {
+	if !origin.Same(req.URL, a.Origin) {
 		status := 0
 		if req.Response != nil {
 			status = req.Response.StatusCode
 		}
 		return &msgtrace.APIError{Kind: msgtrace.KindBadRequest, StatusCode: status,
 			Message: fmt.Sprintf("%s answered %d, redirecting the request to %s%s; not followed: the access token of tenant %s is sent only to %s (check endpoint, and whether a proxy rewrites the answers)",
-				a.Service, status, Origin(req.URL), downgrade(a.Origin, req.URL), a.Tenant, Origin(a.Origin))}
+				a.Service, status, origin.String(req.URL), downgrade(a.Origin, req.URL), a.Tenant, origin.String(a.Origin))}
 	}
 	if len(via) >= maxRedirects {
 		return fmt.Errorf("stopped after %d redirects", maxRedirects)
@@ -50,34 +51,56 @@ func (a Audience) CheckRedirect(req *http.Request, via []*http.Request) error {
 func (a Audience) refused(u *url.URL) *msgtrace.APIError {
 	return &msgtrace.APIError{Kind: msgtrace.KindBadRequest,
 		Message: fmt.Sprintf("request to %s not sent: the access token of tenant %s is sent only to %s",
-			Origin(u), a.Tenant, Origin(a.Origin))}
+			origin.String(u), a.Tenant, origin.String(a.Origin))}
+}
+
+// NewOriginTransport returns a RoundTripper that sends only requests for
+// aud's origin and refuses any other before it reaches base (a redirect
+// that a client's CheckRedirect let through, a link built wrongly): with
+// an `auth` extension, base is the extension's signing transport, so the
+// signature never leaves for another origin. It is the one place the API
+// clients check a request's origin; NewTransport builds on it.
+func NewOriginTransport(base http.RoundTripper, aud Audience) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &originTransport{base: base, aud: aud}
+}
+
+type originTransport struct {
+	base http.RoundTripper
+	aud  Audience
+}
+
+func (t *originTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !origin.Same(req.URL, t.aud.Origin) {
+		closeBody(req)
+		return nil, t.aud.refused(req.URL)
+	}
+	return t.base.RoundTrip(req)
 }
 
 // NewTransport returns a RoundTripper that sets Authorization: Bearer on
-// every request to aud's origin, and refuses any other request (a
-// redirect that the client's CheckRedirect let through, a link built
-// wrongly): the token is never sent, nor a request made without it, to
-// another origin. When no token can be had, RoundTrip fails with an error
-// wrapping *msgtrace.APIError (http.Client wraps it again in *url.Error;
-// errors.As still finds it).
+// every request to aud's origin, and refuses any other request (see
+// NewOriginTransport): the token is never sent, nor a request made
+// without it, to another origin. When no token can be had, RoundTrip fails
+// with an error wrapping *msgtrace.APIError (http.Client wraps it again in
+// *url.Error; errors.As still finds it).
 func NewTransport(base http.RoundTripper, ts TokenSource, aud Audience) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &bearerTransport{base: base, ts: ts, aud: aud}
+	return NewOriginTransport(&bearerTransport{base: base, ts: ts}, aud)
 }
 
+// bearerTransport signs; the originTransport around it has already
+// checked the request's origin.
 type bearerTransport struct {
 	base http.RoundTripper
 	ts   TokenSource
-	aud  Audience
 }
 
 func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !SameOrigin(req.URL, t.aud.Origin) {
-		closeBody(req)
-		return nil, t.aud.refused(req.URL)
-	}
 	token, err := t.ts.Token(req.Context())
 	if err != nil {
 		closeBody(req)

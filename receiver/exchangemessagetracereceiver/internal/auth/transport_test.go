@@ -114,25 +114,3 @@ func TestTransportSignsOnlyItsOrigin(t *testing.T) {
 	}
 	assert.Zero(t, hits.Load(), "nothing reached the other origins")
 }
-
-func TestSameOrigin(t *testing.T) {
-	tests := []struct {
-		a, b string
-		same bool
-	}{
-		{"https://graph.microsoft.com/v1.0", "https://graph.microsoft.com/beta?x=1", true},
-		{"https://graph.microsoft.com", "https://GRAPH.microsoft.com:443/", true},
-		{"http://127.0.0.1/", "http://127.0.0.1:80/x", true},
-		{"https://graph.microsoft.com", "http://graph.microsoft.com", false},
-		{"https://graph.microsoft.com", "https://graph.microsoft.com:8443", false},
-		{"https://graph.microsoft.com", "https://graph.microsoft.com.evil.example", false},
-		{"https://127.0.0.1:1000", "https://127.0.0.1:1001", false},
-	}
-	for _, tt := range tests {
-		a, err := url.Parse(tt.a)
-		require.NoError(t, err)
-		b, err := url.Parse(tt.b)
-		require.NoError(t, err)
-		assert.Equal(t, tt.same, SameOrigin(a, b), "%s vs %s", tt.a, tt.b)
-	}
-}

@@ -23,7 +23,7 @@ func diagnoseBody(service string, body []byte, cause error) *msgtrace.APIError {
 	case len(trimmed) == 0:
 		msg = fmt.Sprintf("%s returned an empty response instead of JSON; this is a known transient fault of the service and is retried", service)
 	case trimmed[0] == '<':
-		title := htmlTitle(trimmed)
+		title := logsafe.HTMLTitle(trimmed)
 		if title == "" {
 			title = "untitled"
 		}

@@ -3,6 +3,8 @@ package fetch
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
 )
 
 // ErrorBody is what an error response said, in any of the envelopes the
@@ -23,7 +25,7 @@ func ParseErrorBody(body []byte) ErrorBody {
 		return ErrorBody{}
 	}
 	if trimmed[0] == '<' {
-		if t := htmlTitle(trimmed); t != "" {
+		if t := logsafe.HTMLTitle(trimmed); t != "" {
 			return ErrorBody{Message: "HTML page: " + t}
 		}
 		return ErrorBody{Message: "HTML page"}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/origin"
 )
 
 // QueryEscape escapes a query value, writing spaces as %20: OData servers
@@ -55,16 +56,11 @@ func needsEscape(c byte) bool {
 	return false
 }
 
-// SameOrigin reports whether link is an absolute URL with base's scheme
-// and host. The bearer token goes with every request, so a link that
-// leaves the API's host is never followed.
-func SameOrigin(link string, base *url.URL) bool {
-	u, err := url.Parse(link)
-	if err != nil || !u.IsAbs() {
-		return false
-	}
-	return strings.EqualFold(u.Scheme, base.Scheme) && strings.EqualFold(u.Host, base.Host)
-}
+// SameOrigin reports whether link is an absolute URL of base's origin
+// (see origin.Same: a default port written out is the same origin). The
+// bearer token goes with every request, so a link that leaves the API's
+// origin is never followed.
+func SameOrigin(link string, base *url.URL) bool { return origin.SameLink(link, base) }
 
 // ResolveLink resolves a (possibly relative) link against the URL of the
 // request that returned it, as the legacy service's relative

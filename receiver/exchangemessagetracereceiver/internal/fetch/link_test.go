@@ -31,6 +31,7 @@ func TestSameOrigin(t *testing.T) {
 	base, _ := url.Parse("https://graph.microsoft.com/v1.0")
 	assert.True(t, SameOrigin("https://graph.microsoft.com/v1.0/a?b", base))
 	assert.True(t, SameOrigin("https://GRAPH.microsoft.com/beta/a", base))
+	assert.True(t, SameOrigin("https://graph.microsoft.com:443/v1.0/a", base), "the default port written out is the same origin")
 	assert.False(t, SameOrigin("http://graph.microsoft.com/v1.0/a", base))
 	assert.False(t, SameOrigin("https://graph.microsoft.com.evil.example/v1.0/a", base))
 	assert.False(t, SameOrigin("/v1.0/a", base))

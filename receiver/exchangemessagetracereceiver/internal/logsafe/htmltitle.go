@@ -1,14 +1,12 @@
-package fetch
+package logsafe
 
-import (
-	"bytes"
+import "bytes"
 
-	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/logsafe"
-)
-
-// htmlTitle returns the text of an HTML page's <title>, or "": the sign-in
-// and error pages the services send instead of JSON say in it what they are.
-func htmlTitle(page []byte) string {
+// HTMLTitle returns the text of an HTML page's <title>, whitespace folded
+// and shortened to 100 bytes, or "": the sign-in, error, proxy and captive
+// portal pages sent instead of JSON (by the APIs or the identity platform)
+// say in it what they are. Only the first 64 KiB are searched.
+func HTMLTitle(page []byte) string {
 	head := page[:min(len(page), 64<<10)]
 	lower := bytes.ToLower(head)
 	i := bytes.Index(lower, []byte("<title"))
@@ -25,5 +23,5 @@ func htmlTitle(page []byte) string {
 		return ""
 	}
 	title := string(bytes.Join(bytes.Fields(head[start:start+end]), []byte(" ")))
-	return logsafe.Truncate(title, 100)
+	return Truncate(title, 100)
 }
