@@ -129,6 +129,13 @@ func (c *checker) freelist(id uint64) error {
 	if room := uint64(len(p)-pageHeaderSize) / 8; count > room || first+count > room {
 		return fmt.Errorf("freelist page %d: %d page ids do not fit in its %d pages", id, count, len(p)/int(c.pageSize))
 	}
+	// A free page was allocated once, so it lies below the mark; bbolt
+	// would hand one past it out for writing.
+	for i := first; i < first+count; i++ {
+		if free := le.Uint64(p[pageHeaderSize+8*i:]); free < 2 || free >= c.hwm {
+			return fmt.Errorf("freelist page %d: free page %d is out of bounds (the file's high-water mark is %d)", id, free, c.hwm)
+		}
+	}
 	return nil
 }
 

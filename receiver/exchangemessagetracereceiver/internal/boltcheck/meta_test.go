@@ -106,7 +106,9 @@ func TestCheckForgedMeta(t *testing.T) {
 			forgeMetas(t, path, pageSize, metaHWMAt, 1)
 		}, "high-water mark"},
 		{"an empty synced freelist", withFreelist(0, 0x10, 0, 0), ""},
-		{"a synced freelist with its count in the first element", withFreelist(0, 0x10, 0xFFFF, 3), ""},
+		{"a synced freelist with its count in the first element", withFreelist(0, 0x10, 0xFFFF, 0), ""},
+		{"a synced freelist with one free page", withFreelist(0, 0x10, 1, hwm-1), ""},
+		{"a synced freelist with a free page past the mark", withFreelist(0, 0x10, 1, 1<<40), "free page"},
 		{"a freelist page past the mark", func(t *testing.T, path string) {
 			forgeMetas(t, path, pageSize, metaFreelistAt, hwm+5)
 		}, "freelist"},
