@@ -60,11 +60,22 @@ type leaseGate struct {
 	holding func() bool      // the elector's last word
 	now     func() time.Time // the receiver's clock
 
-	// mu also makes the tenants that find the confirmation stale wait for
-	// one storage read rather than each make its own.
+	// mu guards the fields below and is never held across a storage read:
+	// a slow or hung read must not make a cancelled poll (or any other
+	// tenant) wait for the lock, or a shutdown waiting for the polls
+	// would overrun.
 	mu        sync.Mutex
-	confirmed time.Time // when storage last showed the term's generation
-	lost      error     // once a newer generation was seen: refuse for good
+	confirmed time.Time     // when storage last showed the term's generation
+	lost      error         // once a newer generation was seen: refuse for good
+	reading   *leaseReading // the storage read in progress (nil: none)
+}
+
+// leaseReading is one storage read of the leader's generation, shared by
+// every check that finds the confirmation stale meanwhile (one read, not
+// one per tenant); done is closed once err is set.
+type leaseReading struct {
+	done chan struct{}
+	err  error
 }
 
 func newLeaseGate(fence *checkpoint.Fence, holding func() bool, now func() time.Time) *leaseGate {
@@ -84,24 +95,60 @@ func (g *leaseGate) check(ctx context.Context) error {
 	if !g.holding() {
 		return errLeaseLost
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.lost != nil {
-		return g.lost
-	}
-	now := g.now()
-	if !g.confirmed.IsZero() && elapsed(g.confirmed, now) < leaseRecheck {
-		return nil
-	}
-	if err := g.fence.Check(ctx); err != nil {
-		if errors.Is(err, checkpoint.ErrFenced) {
-			g.lost = fmt.Errorf("%w; no request is sent", err)
+	for {
+		g.mu.Lock()
+		if g.lost != nil {
+			g.mu.Unlock()
 			return g.lost
 		}
-		return fmt.Errorf("cannot confirm that this replica still holds the lease, so no request is sent (retried on the next poll): %w", err)
+		if !g.confirmed.IsZero() && elapsed(g.confirmed, g.now()) < leaseRecheck {
+			g.mu.Unlock()
+			return nil
+		}
+		r := g.reading
+		if r == nil {
+			r = &leaseReading{done: make(chan struct{})}
+			g.reading = r
+			go g.read(ctx, r, g.now())
+		}
+		g.mu.Unlock()
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return fmt.Errorf("cannot confirm that this replica still holds the lease, so no request is sent: %w", ctx.Err())
+		}
+		switch {
+		case r.err == nil:
+			return nil
+		case errors.Is(r.err, checkpoint.ErrFenced):
+			return g.lost
+		case ctx.Err() == nil && (errors.Is(r.err, context.Canceled) || errors.Is(r.err, context.DeadlineExceeded)):
+			// The read ran on the context of a check that was cancelled
+			// meanwhile; this one's is alive: read again.
+			continue
+		}
+		return fmt.Errorf("cannot confirm that this replica still holds the lease, so no request is sent (retried on the next poll): %w", r.err)
 	}
-	g.confirmed = now // the time before the read: the conservative one
-	return nil
+}
+
+// read reads the leader's generation from storage for the checks waiting
+// on r, on the context of the check that started it (so a read ends when
+// its caller's context does, and no read outlives every caller's), and
+// records what it showed: now, the time before the read, is the
+// conservative time of a confirmation.
+func (g *leaseGate) read(ctx context.Context, r *leaseReading, now time.Time) {
+	err := g.fence.Check(ctx)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case err == nil:
+		g.confirmed = now
+	case errors.Is(err, checkpoint.ErrFenced):
+		g.lost = fmt.Errorf("%w; no request is sent", err)
+	}
+	r.err = err
+	g.reading = nil
+	close(r.done)
 }
 
 // elapsed is the time from since to now by the monotonic clock and by the
@@ -145,8 +192,16 @@ func (t gatedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			_ = req.Body.Close() // RoundTrip must close the body, even on error
 		}
-		// Not transient: retrying cannot help; the request loop ends.
-		return nil, &msgtrace.APIError{Kind: msgtrace.KindPermission, Message: "request not sent: this replica may not hold the lease", Err: err}
+		// A lease that is gone ends the request loop: retrying cannot
+		// help. A lease that cannot be confirmed (a storage outage, a
+		// cancelled poll) heals by itself, and is no operator's error:
+		// the budget's check before the next attempt ends the loop if it
+		// lasts.
+		kind := msgtrace.KindTransient
+		if leaseGone(err) {
+			kind = msgtrace.KindPermission
+		}
+		return nil, &msgtrace.APIError{Kind: kind, Message: "request not sent: this replica may not hold the lease", Err: err}
 	}
 	return t.base.RoundTrip(req)
 }

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/checkpoint"
+	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/msgtrace"
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/receiver/exchangemessagetracereceiver/internal/throttle"
 )
 
@@ -162,4 +163,98 @@ func BenchmarkLeaseGate(b *testing.B) {
 			}
 		})
 	}
+}
+
+// blockingStorage holds every read of the leader's generation until
+// release is closed (a hung storage: a frozen NFS mount, a PostgreSQL
+// server that stopped answering), ignoring the context as bbolt does.
+type blockingStorage struct {
+	storage.Client
+	armed   atomic.Bool   // reads hang only once set
+	reading chan struct{} // gets a value when a read starts
+	release chan struct{}
+}
+
+func (b *blockingStorage) Get(ctx context.Context, key string) ([]byte, error) {
+	if b.armed.Load() {
+		b.reading <- struct{}{}
+		<-b.release
+	}
+	return b.Client.Get(ctx, key)
+}
+
+// A check whose storage read hangs must not hold up the checks of other
+// tenants' polls: a cancelled one returns at once (a shutdown waits for
+// the polls), and all share the one read in flight.
+func TestLeaseGateDoesNotWaitForAHungReadWhenCancelled(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	hung := &blockingStorage{Client: newMemStorage(), reading: make(chan struct{}, 4), release: make(chan struct{})}
+	fence, err := checkpoint.TakeLead(ctx, hung, "a", now)
+	require.NoError(t, err)
+	hung.armed.Store(true)
+	gate := newLeaseGate(fence, func() bool { return true }, func() time.Time { return now })
+
+	first := make(chan error, 1)
+	go func() { first <- gate.check(context.Background()) }() // a caller on a detached context
+	<-hung.reading
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	second := make(chan error, 1)
+	go func() { second <- gate.check(cancelled) }()
+	select {
+	case err := <-second:
+		require.ErrorIs(t, err, context.Canceled)
+		assert.False(t, leaseGone(err), "a cancelled check says nothing about the lease")
+	case <-time.After(10 * time.Second): // a liveness bound, not a timing: the check returns at once
+		t.Fatal("a cancelled check waited for another check's hung storage read")
+	}
+
+	waiting := make(chan error, 1)
+	go func() { waiting <- gate.check(ctx) }() // shares the read in flight
+	close(hung.release)
+	require.NoError(t, <-first)
+	require.NoError(t, <-waiting)
+	assert.Empty(t, hung.reading, "one storage read for all the checks")
+}
+
+// A lease that cannot be confirmed (storage down) is a transient failure,
+// not one for the operator; only a lease that is gone ends the requests
+// as the operator's kind of error.
+func TestGatedTransportErrorKinds(t *testing.T) {
+	ctx := context.Background()
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	store := &countingStorage{Client: newMemStorage()}
+	now := time.Now()
+	fence, err := checkpoint.TakeLead(ctx, store, "a", now)
+	require.NoError(t, err)
+	gate := newLeaseGate(fence, func() bool { return true }, func() time.Time { return now })
+	client := gate.client(srv.Client())
+	get := func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+
+	store.down.Store(true)
+	err = get()
+	require.Error(t, err)
+	kind, ok := msgtrace.KindOf(err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, msgtrace.KindTransient, kind, "storage down: %v", err)
+	assert.False(t, isOperatorError(err))
+
+	store.down.Store(false)
+	_, err = checkpoint.TakeLead(ctx, store, "b", now)
+	require.NoError(t, err)
+	err = get()
+	assert.ErrorIs(t, err, checkpoint.ErrFenced)
+	kind, _ = msgtrace.KindOf(err)
+	assert.Equal(t, msgtrace.KindPermission, kind, "lease gone: %v", err)
 }

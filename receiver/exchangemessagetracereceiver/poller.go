@@ -127,6 +127,9 @@ func (p *poller) pruneBefore() time.Time {
 // left in flight. It stops at the first failure, with the cursor on the
 // last delivered page.
 func (p *poller) runPass(ctx context.Context, pass checkpoint.Pass, end time.Time) error {
+	if err := p.saveBeforeReading(); err != nil {
+		return err
+	}
 	cur := p.store.Cursor(pass)
 	restarts := 0
 	for {
@@ -165,6 +168,23 @@ func (p *poller) runPass(ctx context.Context, pass checkpoint.Pass, end time.Tim
 			return err
 		}
 	}
+}
+
+// saveBeforeReading writes what an earlier failed write left in memory
+// only (pages' keys, the cursor past them) before any page is read, and
+// refuses to read one while storage still refuses the write: a page
+// delivered then could not be recorded either, and a crash would send
+// every such page again, where only the page in flight may be. (Within a
+// pass, a failed commit already ends the pass: deliver's error stops the
+// source.)
+func (p *poller) saveBeforeReading() error {
+	if !p.store.Dirty() {
+		return nil
+	}
+	if err := p.store.Save(p.deliveryCtx); err != nil {
+		return fmt.Errorf("no page is read until the checkpoint of the pages already delivered is saved: %w", err)
+	}
+	return nil
 }
 
 // deliver filters one page through the emitted-row keys, sends what is new

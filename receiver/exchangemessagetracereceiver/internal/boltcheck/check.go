@@ -36,6 +36,11 @@ const (
 
 	branchPage = 0x01
 	leafPage   = 0x02
+	// freelistPage is the flags of a synced freelist page.
+	freelistPage = 0x10
+	// noFreelist is the freelist page id of a meta written with
+	// NoFreelistSync, as file_storage writes.
+	noFreelist = ^uint64(0)
 
 	bucketLeafFlag = 0x01
 	magic          = 0xED0CDAED
@@ -81,11 +86,57 @@ func Check(path string) error {
 		return err
 	}
 	c.pageSize, c.hwm = int64(m.pageSize), m.hwm
+	// bbolt writes every page below the high-water mark before the meta
+	// that names it, and grows the file to at least hwm+1 pages, so a
+	// mark past the file's end is corruption; and bbolt's open lists
+	// every page id below the mark (DB.freepages), so a forged mark of
+	// 1<<40 would make it allocate terabytes.
+	if filePages := uint64(c.size / c.pageSize); m.hwm < 2 || m.hwm > filePages {
+		return fmt.Errorf("its meta page's high-water mark is page %d, but the file has %d pages of %d bytes", m.hwm, filePages, c.pageSize)
+	}
 	if m.root == 0 { // the root bucket always has a page of its own
 		return errors.New("its meta page names no root page")
 	}
-	_, err = c.tree(m.root, nil, nil, 0)
-	return err
+	if _, err = c.tree(m.root, nil, nil, 0); err != nil {
+		return err
+	}
+	if m.freelist != noFreelist {
+		return c.freelist(m.freelist)
+	}
+	return nil
+}
+
+// freelist checks the synced freelist page id (a file written without
+// NoFreelistSync, such as one compacted by bbolt's command line tool),
+// which bbolt reads at open without bounds checks: it must be a freelist
+// page inside the file whose page ids fit in it and its overflow pages.
+func (c *checker) freelist(id uint64) error {
+	p, err := c.page(id)
+	if err != nil {
+		return fmt.Errorf("freelist: %w", err)
+	}
+	if flags := le.Uint16(p[8:]); flags != freelistPage {
+		return fmt.Errorf("freelist page %d: invalid type (flags %#x)", id, flags)
+	}
+	// A count of 0xFFFF means the real count is the first element.
+	first, count := uint64(0), uint64(le.Uint16(p[10:]))
+	if count == 0xFFFF {
+		if len(p) < pageHeaderSize+8 {
+			return fmt.Errorf("freelist page %d: no room for its element count", id)
+		}
+		first, count = 1, le.Uint64(p[pageHeaderSize:])
+	}
+	if room := uint64(len(p)-pageHeaderSize) / 8; count > room || first+count > room {
+		return fmt.Errorf("freelist page %d: %d page ids do not fit in its %d pages", id, count, len(p)/int(c.pageSize))
+	}
+	// A free page was allocated once, so it lies below the mark; bbolt
+	// would hand one past it out for writing.
+	for i := first; i < first+count; i++ {
+		if free := le.Uint64(p[pageHeaderSize+8*i:]); free < 2 || free >= c.hwm {
+			return fmt.Errorf("freelist page %d: free page %d is out of bounds (the file's high-water mark is %d)", id, free, c.hwm)
+		}
+	}
+	return nil
 }
 
 type checker struct {

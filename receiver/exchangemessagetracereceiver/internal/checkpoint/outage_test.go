@@ -156,3 +156,31 @@ func TestPruneDeletesAfterAFailedWrite(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, reopened.State.Chunks)
 }
+
+// TestDirtyUntilAWriteSucceeds: a failed commit leaves the store dirty
+// (memory holds a page storage lacks) until a write succeeds.
+func TestDirtyUntilAWriteSucceeds(t *testing.T) {
+	ctx := context.Background()
+	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	client := &outageClient{Client: openFileStorage(t, t.TempDir())}
+	s, err := Open(ctx, client, "p")
+	require.NoError(t, err)
+	assert.False(t, s.Dirty(), "opened")
+	_, err = deliverPage(t, s, Live, pageRows(0, start, "delivered"), start.Add(time.Hour))
+	require.NoError(t, err)
+	assert.False(t, s.Dirty(), "page committed")
+
+	client.down.Store(true)
+	_, err = deliverPage(t, s, Live, pageRows(1, start, "delivered"), start.Add(2*time.Hour))
+	require.ErrorIs(t, err, errStorageDown)
+	assert.True(t, s.Dirty(), "page commit failed")
+	_, err = deliverPage(t, s, Live, nil, start.Add(3*time.Hour))
+	require.ErrorIs(t, err, errStorageDown)
+	assert.True(t, s.Dirty(), "a cursor move failed too")
+	require.ErrorIs(t, s.Save(ctx), errStorageDown)
+	assert.True(t, s.Dirty(), "save failed")
+
+	client.down.Store(false)
+	require.NoError(t, s.Save(ctx))
+	assert.False(t, s.Dirty(), "saved")
+}

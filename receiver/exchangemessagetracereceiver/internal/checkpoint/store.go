@@ -111,6 +111,9 @@ type Store struct {
 	// Invariant: State.Chunks counts the chunks stored, not the unsaved.
 	unsaved []pendingChunk
 	drops   []string
+	// writeFailed is set when a write failed and cleared when one
+	// succeeds: memory holds what storage does not (see Dirty).
+	writeFailed bool
 }
 
 // BudgetSource returns the request budget to store with the state.
@@ -236,6 +239,15 @@ func (s *Store) Prune(ctx context.Context, t time.Time) error {
 // Save writes the state record alone (cursor moves without keys).
 func (s *Store) Save(ctx context.Context) error { return s.write(ctx, nil) }
 
+// Dirty tells whether the last write failed, so memory holds pages'
+// keys, prunes or cursor moves that storage lacks. The poller saves a
+// dirty store before it reads another page: while storage refuses
+// writes, each page read and delivered would be one more page that a
+// crash sends again, where only the page in flight may be.
+func (s *Store) Dirty() bool {
+	return s.writeFailed || len(s.unsaved) > 0 || len(s.drops) > 0
+}
+
 // write sets the state record together with ops, in one batch, after the
 // deletes of pruned chunks and the unsaved chunks (see Store.unsaved). The
 // record carries, besides the cursors, the status table as it is now (so a
@@ -249,6 +261,7 @@ func (s *Store) write(ctx context.Context, ops []*storage.Operation) (err error)
 	}
 	chunkOps, undo := s.chunkOps()
 	defer func() {
+		s.writeFailed = err != nil
 		if err != nil {
 			undo()
 		}
