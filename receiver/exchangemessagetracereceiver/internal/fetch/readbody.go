@@ -2,7 +2,6 @@ package fetch
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -57,10 +56,6 @@ func (e *bodyTooLargeError) Error() string {
 	return fmt.Sprintf("response body over the %d-byte cap", e.limit)
 }
 
-var errBodyTooLarge = errors.New("response body too large")
-
-func (e *bodyTooLargeError) Is(target error) bool { return target == errBodyTooLarge }
-
 // readBody reads r, at most limit bytes, into a buffer of the pool that the
 // caller owns (and puts back, see bodyPool); n is how many bytes were read.
 // On error nothing is the caller's to put back.
@@ -85,10 +80,12 @@ func readBody(r io.Reader, contentLength, limit int64) (buf *bytes.Buffer, n int
 	// The pooled buffer's capacity first: a page like the previous one
 	// fits, with no allocation at all.
 	n, ended, err := fill(b, r, limit)
-	if err != nil || ended || n > limit {
+	// A known length read in full is the whole body: no read to see it
+	// end, no chunk taken and put back.
+	if err != nil || ended || n > limit || (contentLength > 0 && n == contentLength) {
 		return finish(b, nil, n, limit, err)
 	}
-	c := &chunks{}
+	c := getChunks()
 	m, err := c.readFrom(r, limit+1-n)
 	return finish(b, c, n+m, limit, err)
 }

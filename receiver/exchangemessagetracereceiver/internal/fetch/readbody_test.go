@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 	"testing/iotest"
 
@@ -63,7 +64,9 @@ func TestReadBody(t *testing.T) {
 				}
 				buf, n, err := readBody(r, length, limit)
 				if tt.tooLarge {
-					require.ErrorIs(t, err, errBodyTooLarge)
+					var tooLarge *bodyTooLargeError
+					require.ErrorAs(t, err, &tooLarge)
+					assert.Equal(t, int64(limit), tooLarge.limit)
 					assert.Nil(t, buf)
 					assert.LessOrEqual(t, n, int64(limit+1), "read no further than the cap")
 					return
@@ -86,6 +89,52 @@ func TestReadBodyError(t *testing.T) {
 	require.ErrorIs(t, err, cut)
 	assert.Nil(t, buf)
 	assert.Equal(t, int64(chunkBytes+10), n)
+}
+
+// A body that ends where the buffer does takes no chunk from the pool: a
+// chunk is 256 KiB, allocated again whenever a GC emptied the pool, and a
+// page of known length is read into a buffer of exactly its size.
+func TestReadBodyTakesNoChunkItDoesNotFill(t *testing.T) {
+	taken := 0
+	chunkPool = sync.Pool{New: func() any { taken++; return new([chunkBytes]byte) }}
+	t.Cleanup(func() { chunkPool = sync.Pool{New: func() any { return new([chunkBytes]byte) }} })
+	tests := []struct {
+		name string
+		size int
+		r    func([]byte) io.Reader
+	}{
+		{name: "declared", size: 3*chunkBytes + 5, r: func(b []byte) io.Reader { return bytes.NewReader(b) }},
+		{name: "declared, in small reads", size: 3*chunkBytes + 5, r: func(b []byte) io.Reader { return &shortReader{r: bytes.NewReader(b), n: 1021} }},
+		{name: "declared, EOF with the last bytes", size: 100, r: func(b []byte) io.Reader { return iotest.DataErrReader(bytes.NewReader(b)) }},
+		{name: "declared, empty", size: 0, r: func(b []byte) io.Reader { return bytes.NewReader(b) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			taken = 0
+			want := bytes.Repeat([]byte{'x'}, tt.size)
+			buf, n, err := readBody(tt.r(want), int64(tt.size), 4*chunkBytes)
+			require.NoError(t, err)
+			assert.Equal(t, int64(tt.size), n)
+			assert.True(t, bytes.Equal(want, buf.Bytes()), "body differs")
+			putBuffer(buf)
+			assert.Zero(t, taken, "chunks taken from the pool")
+		})
+	}
+	t.Run("unknown length, ends with the buffer", func(t *testing.T) {
+		taken = 0
+		buf, n, err := readBody(bytes.NewReader(nil), -1, 4*chunkBytes)
+		require.NoError(t, err)
+		assert.Zero(t, n)
+		putBuffer(buf)
+		assert.Zero(t, taken, "chunks taken from the pool")
+	})
+	t.Run("unknown length, longer than the buffer", func(t *testing.T) {
+		want := bytes.Repeat([]byte{'y'}, 2*chunkBytes+7)
+		buf, _, err := readBody(&shortReader{r: bytes.NewReader(want), n: 1021}, -1, 4*chunkBytes)
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(want, buf.Bytes()), "body differs")
+		putBuffer(buf)
+	})
 }
 
 func TestMaxPageBodyBytes(t *testing.T) {
