@@ -137,10 +137,19 @@ func TestReadBodyTakesNoChunkItDoesNotFill(t *testing.T) {
 	})
 }
 
+// A page's cap has room for 1000 rows whatever page_size asked: a service
+// that ignores $top sends its own 1000-row pages, which a 10-row cap would
+// refuse on every retry.
 func TestMaxPageBodyBytes(t *testing.T) {
-	assert.Equal(t, int64(MinMaxBodyBytes), MaxPageBodyBytes(1))
-	assert.Equal(t, int64(1000*MaxRowBytes+pageEnvelopeBytes), MaxPageBodyBytes(1000))
+	const thousand = int64(1000*MaxRowBytes + pageEnvelopeBytes) // 4.06 MiB
+	for _, pageSize := range []int{1, 10, 100, 999, 1000} {
+		assert.Equal(t, thousand, MaxPageBodyBytes(pageSize), "page_size %d", pageSize)
+	}
+	assert.Equal(t, int64(2000*MaxRowBytes+pageEnvelopeBytes), MaxPageBodyBytes(2000))
 	assert.Less(t, MaxPageBodyBytes(5000), int64(20<<20))
+	// A legacy page of 1000 of the largest rows measured (verbose, 0.81
+	// KiB) fits the cap of page_size 10.
+	assert.Greater(t, MaxPageBodyBytes(10), int64(1000*830+pageEnvelopeBytes))
 }
 
 // Reading a page of unknown length costs, once the pools are warm, no
