@@ -394,6 +394,7 @@ func TestNaNRows(t *testing.T) {
 			assert.Equal(t, "a", page.Rows[0].ID)
 			assert.Equal(t, "d", page.Rows[1].ID, "a bare word in an unmapped member keeps the row")
 			assert.Equal(t, int64(3), page.Rows[1].Index)
+			assert.Nil(t, page.Rows[1].Raw, "not JSON: the mapper encodes the fields instead")
 			assert.Equal(t, 2, page.Malformed)
 			require.Len(t, page.MalformedErrors, 2)
 			assert.Equal(t, "row 1: Size holds NaN, which is not a JSON value", page.MalformedErrors[0].Error())

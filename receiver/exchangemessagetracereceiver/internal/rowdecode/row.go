@@ -33,6 +33,9 @@ type rowValues struct {
 	times [numFields]time.Time
 	// badNum is the integer field whose JSON number is not an integer.
 	badNum Field
+	// notJSON is set when a member the schema does not map held a bare
+	// word: the row is good, but its bytes are not JSON (see fill).
+	notJSON bool
 }
 
 // DecodeRow decodes the value at the scanner's position into row. A
@@ -77,7 +80,8 @@ func bareWordText(w []byte) string { return logsafe.Truncate(string(w), 40) }
 // (string values into d.scratch, the others by scanOther) and returns the
 // object's bytes, or why the row is malformed when a mapped field's value
 // holds a bare word (NaN; see Scanner.Tolerate). A bare word in a member
-// the schema does not map is skipped with the member: the row is kept.
+// the schema does not map is skipped with the member: the row is kept,
+// without Raw (see fill).
 func (d *Decoder) scanRow(s *Scanner) (raw []byte, reason string, err error) {
 	start := s.Pos()
 	d.scratch = d.scratch[:0]
@@ -111,6 +115,7 @@ func (d *Decoder) scanRow(s *Scanner) (raw []byte, reason string, err error) {
 			if f != FieldUnknown && reason == "" {
 				reason = logsafe.Truncate(string(key), 40) + " holds " + bareWordText(w) + ", which is not a JSON value"
 			}
+			d.values.notJSON = d.values.notJSON || f == FieldUnknown
 			s.bad = nil // the next member's word is its own
 		}
 		if more, err = s.More('}'); err != nil {
@@ -247,7 +252,9 @@ func (d *Decoder) checkRequired() string {
 }
 
 // fill writes the checked values of the row into row. raw is the row's
-// JSON, kept unless verbose.
+// JSON, kept unless verbose or it is not JSON (a bare word in a member the
+// schema does not map): Raw is the body of `body_format: json` as is, and
+// without it the mapper encodes the row's fields, which is valid JSON.
 func (d *Decoder) fill(row *msgtrace.Row, raw []byte, position int64, verbose bool) {
 	v := &d.values
 	// One copy holds every string of the row: the strings outlive the
@@ -295,7 +302,7 @@ func (d *Decoder) fill(row *msgtrace.Row, raw []byte, position int64, verbose bo
 	if v.state[FieldIndex] == gotString || v.state[FieldIndex] == gotNumber {
 		row.Index = v.ints[FieldIndex]
 	}
-	if !verbose {
+	if !verbose && !v.notJSON {
 		row.Raw = raw
 	}
 }
