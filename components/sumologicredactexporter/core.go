@@ -25,18 +25,27 @@ func (c *redactingCore) With(fields []zapcore.Field) zapcore.Core {
 	return &redactingCore{Core: c.Core.With(c.fields(fields)), r: c.r}
 }
 
-// Check asks the wrapped core first, so that its level and sampling
-// decide; the entry is then written through Write below.
+// Check adds c when the wrapped core takes the entry's level at all; which
+// of its cores write it, and sampling, are decided in Write, once the
+// entry is redacted.
 func (c *redactingCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
-	if c.Core.Check(e, nil) == nil {
+	if !c.Core.Enabled(e.Level) {
 		return ce
 	}
 	return ce.AddCore(e, c)
 }
 
+// Write redacts the entry, then lets the wrapped core Check it: a tee (the
+// collector's core plus otelzap's when telemetry.logs.processors is set)
+// adds only its cores whose level takes the entry, where its Write would
+// write to every one; a sampler counts the entry once, here. Errors of the
+// cores go to the logger's ErrorOutput, as zap's own Write does.
 func (c *redactingCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	e.Message = c.r.String(e.Message)
-	return c.Core.Write(e, c.fields(fields))
+	if ce := c.Core.Check(e, nil); ce != nil {
+		ce.Write(c.fields(fields)...)
+	}
+	return nil
 }
 
 // fields returns fields with each one that shows a secret replaced by a

@@ -78,6 +78,11 @@ func (e *logsExporter) Start(ctx context.Context, host component.Host) error {
 	return e.r.Error(e.Logs.Start(ctx, host))
 }
 
+// Shutdown drains the queue: its error can name the URL too.
+func (e *logsExporter) Shutdown(ctx context.Context) error {
+	return e.r.Error(e.Logs.Shutdown(ctx))
+}
+
 func (e *logsExporter) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	return e.r.Error(e.Logs.ConsumeLogs(ctx, ld))
 }
@@ -91,6 +96,11 @@ func (e *metricsExporter) Start(ctx context.Context, host component.Host) error 
 	return e.r.Error(e.Metrics.Start(ctx, host))
 }
 
+// Shutdown drains the queue: its error can name the URL too.
+func (e *metricsExporter) Shutdown(ctx context.Context) error {
+	return e.r.Error(e.Metrics.Shutdown(ctx))
+}
+
 func (e *metricsExporter) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
 	return e.r.Error(e.Metrics.ConsumeMetrics(ctx, md))
 }
@@ -102,6 +112,11 @@ type tracesExporter struct {
 
 func (e *tracesExporter) Start(ctx context.Context, host component.Host) error {
 	return e.r.Error(e.Traces.Start(ctx, host))
+}
+
+// Shutdown drains the queue: its error can name the URL too.
+func (e *tracesExporter) Shutdown(ctx context.Context) error {
+	return e.r.Error(e.Traces.Shutdown(ctx))
 }
 
 func (e *tracesExporter) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {

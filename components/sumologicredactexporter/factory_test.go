@@ -9,9 +9,11 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -146,4 +148,69 @@ func deadAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	_ = l.Close()
 	return addr
+}
+
+// TestTeeWritesOnlyToCoresThatTakeTheLevel: behind a tee (the collector's
+// core plus otelzap's), an entry reaches only the cores whose level takes
+// it, redacted, as it would without the wrapper.
+func TestTeeWritesOnlyToCoresThatTakeTheLevel(t *testing.T) {
+	r := newRedactor("https://collectors.sumologic.com/receiver/v1/http/" + token)
+	warn, warnLogs := observer.New(zapcore.WarnLevel)
+	debug, debugLogs := observer.New(zapcore.DebugLevel)
+	l := wrapLogger(zap.New(zapcore.NewTee(warn, debug)), r)
+	l.Info("info " + token)
+	l.Warn("warn " + token)
+	if n := warnLogs.FilterMessage("info " + redacted).Len(); n != 0 {
+		t.Errorf("the warn-level core got %d info entries, want 0", n)
+	}
+	if warnLogs.Len() != 1 || debugLogs.Len() != 2 {
+		t.Errorf("warn core %d entries (want 1), debug core %d (want 2)", warnLogs.Len(), debugLogs.Len())
+	}
+	for _, e := range append(warnLogs.All(), debugLogs.All()...) {
+		if strings.Contains(e.Message, token) {
+			t.Errorf("token in %q", e.Message)
+		}
+	}
+}
+
+// TestSamplingCountsAnEntryOnce: a sampler behind the wrapper counts each
+// entry once: first 2 of a message, then none.
+func TestSamplingCountsAnEntryOnce(t *testing.T) {
+	r := newRedactor("https://collectors.sumologic.com/receiver/v1/http/" + token)
+	core, logs := observer.New(zapcore.DebugLevel)
+	l := wrapLogger(zap.New(zapcore.NewSamplerWithOptions(core, time.Hour, 2, 0)), r)
+	for range 3 {
+		l.Info("same " + token)
+	}
+	if logs.Len() != 2 {
+		t.Errorf("%d entries written, want the first 2", logs.Len())
+	}
+}
+
+// failingShutdown is an exporter whose Shutdown fails as a queue drained
+// to the source can: the error names the URL.
+type failingShutdown struct {
+	exporter.Logs
+	err error
+}
+
+func (f failingShutdown) Shutdown(context.Context) error { return f.err }
+
+// TestShutdownErrorHasNoURL: the wrapper redacts Shutdown's error as it
+// does Start's and the sends'.
+func TestShutdownErrorHasNoURL(t *testing.T) {
+	endpoint := "https://collectors.sumologic.com/receiver/v1/http/" + token
+	r := newRedactor(endpoint)
+	cause := fmt.Errorf("draining the queue: Post %q: connection refused", endpoint)
+	e := &logsExporter{Logs: failingShutdown{err: cause}, r: r}
+	err := e.Shutdown(context.Background())
+	if err == nil {
+		t.Fatal("Shutdown's error is lost")
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Fatal("Shutdown's error holds the token") // not printed: a secret
+	}
+	if !errors.Is(err, cause) {
+		t.Errorf("the error's chain is lost: %v", err)
+	}
 }

@@ -29,6 +29,9 @@ const minTokenLen = 8
 type redactor struct {
 	pairs []string // old, new, ... for strings.NewReplacer
 	olds  []string
+	// replacer replaces pairs; built once, as building it costs more than
+	// a replacement.
+	replacer *strings.Replacer
 }
 
 // newRedactor derives what to hide from the configured endpoint: the URL
@@ -92,6 +95,7 @@ func build(repl map[string]string) *redactor {
 	for _, old := range r.olds {
 		r.pairs = append(r.pairs, old, repl[old])
 	}
+	r.replacer = strings.NewReplacer(r.pairs...)
 	return r
 }
 
@@ -100,7 +104,7 @@ func (r *redactor) String(s string) string {
 	if !r.contains(s) {
 		return s
 	}
-	return strings.NewReplacer(r.pairs...).Replace(s)
+	return r.replacer.Replace(s)
 }
 
 func (r *redactor) contains(s string) bool {

@@ -57,3 +57,14 @@ func TestRedactorErrorKeepsTheChain(t *testing.T) {
 		t.Error("nil must stay nil")
 	}
 }
+
+// BenchmarkRedactorString: a line that holds the URL, as contrib's
+// "setting data urls" and a failed send's error do.
+func BenchmarkRedactorString(b *testing.B) {
+	r := newRedactor("https://collectors.sumologic.com/receiver/v1/http/" + token)
+	line := `Post "https://collectors.sumologic.com/receiver/v1/http/` + token + `": dial tcp: connection refused`
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = r.String(line)
+	}
+}

@@ -308,32 +308,38 @@ func TestFactoryDefaultsAreValidButForTheTenant(t *testing.T) {
 // stands and what to write instead.
 func TestTenantIDIsAGUIDOrADomain(t *testing.T) {
 	tests := []struct {
-		id string
-		ok bool
+		id   string
+		ok   bool
+		want []string // what the error says; empty: not a GUID nor a domain
 	}{
-		{"6babcaad-604b-40ac-a9d7-9fd97c0b779f", true},
-		{"6BABCAAD-604B-40AC-A9D7-9FD97C0B779F", true},
-		{" 6babcaad-604b-40ac-a9d7-9fd97c0b779f ", true}, // trimmed, as everywhere
-		{"contoso.onmicrosoft.com", true},
-		{"Contoso.OnMicrosoft.com", true},
-		{"mail.fabrikam-eu.co.uk", true},
-		{"xn--bcher-kva.example", true},
-		{"not a guid!!", false},
-		{"../../evil", false},
-		{"contoso/../../evil.com", false},
-		{"contoso", false},                             // no dot
-		{"common", false},                              // an authority alias, not a tenant
-		{"contoso..com", false},                        // empty label
-		{"-contoso.com", false},                        // label starts with a hyphen
-		{"contoso.com.", false},                        // trailing dot
-		{"10.0.0.1", false},                            // an address
-		{"6babcaad-604b-40ac-a9d7-9fd97c0b779", false}, // a GUID a digit short
-		{"6babcaad604b40aca9d79fd97c0b779f", false},    // a GUID without hyphens
-		{"contoso.onmicrosoft.com\nx", false},
+		{"6babcaad-604b-40ac-a9d7-9fd97c0b779f", true, nil},
+		{"6BABCAAD-604B-40AC-A9D7-9FD97C0B779F", true, nil},
+		// Used as written (token URL, storage prefix): refused, not trimmed.
+		{" 6babcaad-604b-40ac-a9d7-9fd97c0b779f ", false, []string{`tenant_id " 6babcaad-604b-40ac-a9d7-9fd97c0b779f " has white space before or after it`, "write the id without it"}},
+		{"contoso.onmicrosoft.com\t", false, []string{`tenant_id "contoso.onmicrosoft.com\t" has white space before or after it`}},
+		{"contoso.onmicrosoft.com", true, nil},
+		{"Contoso.OnMicrosoft.com", true, nil},
+		{"mail.fabrikam-eu.co.uk", true, nil},
+		{"xn--bcher-kva.example", true, nil},
+		{"not a guid!!", false, nil},
+		{"../../evil", false, nil},
+		{"contoso/../../evil.com", false, nil},
+		{"contoso", false, nil},                             // no dot
+		{"common", false, nil},                              // an authority alias, not a tenant
+		{"contoso..com", false, nil},                        // empty label
+		{"-contoso.com", false, nil},                        // label starts with a hyphen
+		{"contoso.com.", false, nil},                        // trailing dot
+		{"10.0.0.1", false, nil},                            // an address
+		{"6babcaad-604b-40ac-a9d7-9fd97c0b779", false, nil}, // a GUID a digit short
+		{"6babcaad604b40aca9d79fd97c0b779f", false, nil},    // a GUID without hyphens
+		{"contoso.onmicrosoft.com\nx", false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
 			want := []string{`is neither a GUID nor a domain name`, "72f988bf-86f1-41af-91ab-2d7cd011db47", "contoso.onmicrosoft.com"}
+			if tt.want != nil {
+				want = tt.want
+			}
 
 			// tenant_id at the top level.
 			cfg := validBase()

@@ -86,9 +86,14 @@ var dnsLabel = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$
 // GUID or one of its verified domains (at least two labels, such as
 // contoso.onmicrosoft.com). The id goes into token endpoint paths, storage
 // keys and telemetry, so anything else ("../../evil", a typo with spaces,
-// "common") is refused here rather than fail later, less clearly.
+// "common") is refused here rather than fail later, less clearly. So is
+// white space around it: the id is used as written, and " contoso.com"
+// would go into the token URL and the storage prefix with its space.
 func checkTenantID(id string) error {
-	id = strings.TrimSpace(id)
+	if strings.TrimSpace(id) != id {
+		return fmt.Errorf("tenant_id %q has white space before or after it: write the id without it "+
+			"(it goes into the token endpoint's URL and the storage keys as written)", logsafe.Truncate(id, 100)) // %q, not Quote: that trims
+	}
 	if guidPattern.MatchString(id) || isDomainName(id) {
 		return nil
 	}

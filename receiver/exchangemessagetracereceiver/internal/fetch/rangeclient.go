@@ -79,7 +79,8 @@ func NewRangeClient(api API, cfg ClientConfig) (*RangeClient, error) {
 	}
 	lc := cfg.loopConfig(api, base)
 	lc.MaxBodyBytes = MaxPageBodyBytes(pageSize)
-	lc.BodyCap = fmt.Sprintf("the cap for page_size %d: %d KiB a row, about eight times what a row takes", pageSize, MaxRowBytes>>10)
+	lc.BodyCap = fmt.Sprintf("the cap for page_size %d, and never under %d rows (a service may ignore $top): %d KiB a row, about eight times what a row takes",
+		pageSize, minCapRows, MaxRowBytes>>10)
 	return &RangeClient{
 		api:      api,
 		endpoint: base.String() + api.Path,

@@ -2,7 +2,6 @@ package fetch
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -19,13 +18,17 @@ const (
 	// pageEnvelopeBytes is the page object around the rows: context, a
 	// nextLink whose skiptoken can be kilobytes.
 	pageEnvelopeBytes = 64 << 10
-	// MinMaxBodyBytes is the least a body may be: small page sizes still
-	// get room for an odd page.
-	MinMaxBodyBytes = 1 << 20
+	// minCapRows is the fewest rows a page's cap makes room for, whatever
+	// page_size asked: $top is a request, and a service that ignores it
+	// (the legacy Reporting service may) sends its own page size, 1000
+	// rows (the APIs' default). A cap from a small page_size (10 rows:
+	// 1 MiB) would refuse such a page every time, and the range would be
+	// retried for ever. 4 MiB is still a bounded amount to hold.
+	minCapRows = 1000
 	// DefaultMaxBodyBytes caps a body whose size nothing else tells: a
 	// document (detail events, a handful of kilobytes) or a loop built
 	// without a cap.
-	DefaultMaxBodyBytes = MinMaxBodyBytes
+	DefaultMaxBodyBytes = 1 << 20
 	// maxErrorBodyBytes caps what is read of an error (non-2xx) response:
 	// JSON errors are a few hundred bytes, sign-in HTML pages 100-200 KiB.
 	// The rest is not read: what the operator needs (the code and message,
@@ -37,10 +40,11 @@ const (
 const documentBodyCap = "the cap of one document, which takes a few kilobytes"
 
 // MaxPageBodyBytes caps the body of a page of pageSize rows: every row at
-// MaxRowBytes (about eight times the average), plus the envelope, and at
-// least MinMaxBodyBytes: 4.0 MiB for 1000 rows, 19.6 MiB for 5000.
+// MaxRowBytes (about eight times the average), plus the envelope, for at
+// least minCapRows rows (see there): 4.0 MiB up to 1000 rows, 19.6 MiB for
+// 5000.
 func MaxPageBodyBytes(pageSize int) int64 {
-	return max(int64(pageSize)*MaxRowBytes+pageEnvelopeBytes, MinMaxBodyBytes)
+	return int64(max(pageSize, minCapRows))*MaxRowBytes + pageEnvelopeBytes
 }
 
 // bodyTooLargeError is a body over its cap: declared (a Content-Length
@@ -56,10 +60,6 @@ func (e *bodyTooLargeError) Error() string {
 	}
 	return fmt.Sprintf("response body over the %d-byte cap", e.limit)
 }
-
-var errBodyTooLarge = errors.New("response body too large")
-
-func (e *bodyTooLargeError) Is(target error) bool { return target == errBodyTooLarge }
 
 // readBody reads r, at most limit bytes, into a buffer of the pool that the
 // caller owns (and puts back, see bodyPool); n is how many bytes were read.
@@ -85,10 +85,12 @@ func readBody(r io.Reader, contentLength, limit int64) (buf *bytes.Buffer, n int
 	// The pooled buffer's capacity first: a page like the previous one
 	// fits, with no allocation at all.
 	n, ended, err := fill(b, r, limit)
-	if err != nil || ended || n > limit {
+	// A known length read in full is the whole body: no read to see it
+	// end, no chunk taken and put back.
+	if err != nil || ended || n > limit || (contentLength > 0 && n == contentLength) {
 		return finish(b, nil, n, limit, err)
 	}
-	c := &chunks{}
+	c := getChunks()
 	m, err := c.readFrom(r, limit+1-n)
 	return finish(b, c, n+m, limit, err)
 }

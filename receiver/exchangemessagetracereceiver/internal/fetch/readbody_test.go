@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 	"testing/iotest"
 
@@ -63,7 +64,9 @@ func TestReadBody(t *testing.T) {
 				}
 				buf, n, err := readBody(r, length, limit)
 				if tt.tooLarge {
-					require.ErrorIs(t, err, errBodyTooLarge)
+					var tooLarge *bodyTooLargeError
+					require.ErrorAs(t, err, &tooLarge)
+					assert.Equal(t, int64(limit), tooLarge.limit)
 					assert.Nil(t, buf)
 					assert.LessOrEqual(t, n, int64(limit+1), "read no further than the cap")
 					return
@@ -88,15 +91,72 @@ func TestReadBodyError(t *testing.T) {
 	assert.Equal(t, int64(chunkBytes+10), n)
 }
 
-func TestMaxPageBodyBytes(t *testing.T) {
-	assert.Equal(t, int64(MinMaxBodyBytes), MaxPageBodyBytes(1))
-	assert.Equal(t, int64(1000*MaxRowBytes+pageEnvelopeBytes), MaxPageBodyBytes(1000))
-	assert.Less(t, MaxPageBodyBytes(5000), int64(20<<20))
+// A body that ends where the buffer does takes no chunk from the pool: a
+// chunk is 256 KiB, allocated again whenever a GC emptied the pool, and a
+// page of known length is read into a buffer of exactly its size.
+func TestReadBodyTakesNoChunkItDoesNotFill(t *testing.T) {
+	taken := 0
+	chunkPool = sync.Pool{New: func() any { taken++; return new([chunkBytes]byte) }}
+	t.Cleanup(func() { chunkPool = sync.Pool{New: func() any { return new([chunkBytes]byte) }} })
+	tests := []struct {
+		name string
+		size int
+		r    func([]byte) io.Reader
+	}{
+		{name: "declared", size: 3*chunkBytes + 5, r: func(b []byte) io.Reader { return bytes.NewReader(b) }},
+		{name: "declared, in small reads", size: 3*chunkBytes + 5, r: func(b []byte) io.Reader { return &shortReader{r: bytes.NewReader(b), n: 1021} }},
+		{name: "declared, EOF with the last bytes", size: 100, r: func(b []byte) io.Reader { return iotest.DataErrReader(bytes.NewReader(b)) }},
+		{name: "declared, empty", size: 0, r: func(b []byte) io.Reader { return bytes.NewReader(b) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			taken = 0
+			want := bytes.Repeat([]byte{'x'}, tt.size)
+			buf, n, err := readBody(tt.r(want), int64(tt.size), 4*chunkBytes)
+			require.NoError(t, err)
+			assert.Equal(t, int64(tt.size), n)
+			assert.True(t, bytes.Equal(want, buf.Bytes()), "body differs")
+			putBuffer(buf)
+			assert.Zero(t, taken, "chunks taken from the pool")
+		})
+	}
+	t.Run("unknown length, ends with the buffer", func(t *testing.T) {
+		taken = 0
+		buf, n, err := readBody(bytes.NewReader(nil), -1, 4*chunkBytes)
+		require.NoError(t, err)
+		assert.Zero(t, n)
+		putBuffer(buf)
+		assert.Zero(t, taken, "chunks taken from the pool")
+	})
+	t.Run("unknown length, longer than the buffer", func(t *testing.T) {
+		want := bytes.Repeat([]byte{'y'}, 2*chunkBytes+7)
+		buf, _, err := readBody(&shortReader{r: bytes.NewReader(want), n: 1021}, -1, 4*chunkBytes)
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(want, buf.Bytes()), "body differs")
+		putBuffer(buf)
+	})
 }
 
-// Reading a page of unknown length costs, once the pools are warm, no
-// allocation but the assembled buffer (b.ReportAllocs). Figures: see the
-// report of the change that added it.
+// A page's cap has room for 1000 rows whatever page_size asked: a service
+// that ignores $top sends its own 1000-row pages, which a 10-row cap would
+// refuse on every retry.
+func TestMaxPageBodyBytes(t *testing.T) {
+	const thousand = int64(1000*MaxRowBytes + pageEnvelopeBytes) // 4.06 MiB
+	for _, pageSize := range []int{1, 10, 100, 999, 1000} {
+		assert.Equal(t, thousand, MaxPageBodyBytes(pageSize), "page_size %d", pageSize)
+	}
+	assert.Equal(t, int64(2000*MaxRowBytes+pageEnvelopeBytes), MaxPageBodyBytes(2000))
+	assert.Less(t, MaxPageBodyBytes(5000), int64(20<<20))
+	// A legacy page of 1000 of the largest rows measured (verbose, 0.81
+	// KiB) fits the cap of page_size 10.
+	assert.Greater(t, MaxPageBodyBytes(10), int64(1000*830+pageEnvelopeBytes))
+}
+
+// Reading a page costs, once the pools are warm, no allocation of its own
+// (the 1 alloc/op is the benchmark's bytes.Reader, 48 B); B/op is the
+// 2.2 MB buffer allocated again when a GC emptied the pool, amortized.
+// A page as long as the previous one fills the pooled buffer exactly and
+// takes no chunk. Figures: see the reports of the changes to readBody.
 func BenchmarkReadBody(b *testing.B) {
 	page := bytes.Repeat([]byte(`{"id":"4b1a0c3e-0000-4000-8000-000000000000","recipientAddress":"someone@contoso.com"},`), 25000) // 2.2 MB
 	for _, declared := range []bool{false, true} {

@@ -371,23 +371,30 @@ func TestLenientMinimalRows(t *testing.T) {
 	assert.Equal(t, "row 1: Size has the wrong type", page.MalformedErrors[0].Error())
 }
 
-// A row holding a value JSON does not have (NaN, Infinity) is skipped as
-// malformed in both OData shapes; the page's other rows are kept.
+// A row holding a value JSON does not have (NaN, Infinity) in a field it is
+// made of is skipped as malformed in both OData shapes; the page's other
+// rows are kept. In a member the schema does not map (an added score, one
+// inside __metadata), the word is never read and the row is kept.
 func TestNaNRows(t *testing.T) {
 	tests := []struct{ name, body string }{
 		{"minimal", `{"value":[{"MessageTraceId":"a","RecipientAddress":"r@x","Received":"2022-11-29T05:35:08","Size":12},` +
 			`{"MessageTraceId":"b","RecipientAddress":"r@x","Received":"2022-11-29T05:35:08","Size":NaN},` +
-			`{"MessageTraceId":"c","RecipientAddress":"r@x","Received":"2022-11-29T05:35:08","Size":-Infinity}]}`},
+			`{"MessageTraceId":"c","RecipientAddress":"r@x","Received":"2022-11-29T05:35:08","Size":-Infinity},` +
+			`{"MessageTraceId":"d","SpamScore":NaN,"RecipientAddress":"r@x","Received":"2022-11-29T05:35:08","Size":12}]}`},
 		{"verbose", `{"d":{"results":[{"__metadata":{"type":"TenantReporting.MessageTrace"},"MessageTraceId":"a","RecipientAddress":"r@x","Received":"\/Date(1659020996164)\/","Size":12},` +
 			`{"__metadata":{"type":"TenantReporting.MessageTrace"},"MessageTraceId":"b","RecipientAddress":"r@x","Received":"\/Date(1659020996164)\/","Size":NaN},` +
-			`{"__metadata":{"type":"TenantReporting.MessageTrace"},"MessageTraceId":"c","RecipientAddress":"r@x","Received":"\/Date(1659020996164)\/","Size":-Infinity}]}}`},
+			`{"__metadata":{"type":"TenantReporting.MessageTrace"},"MessageTraceId":"c","RecipientAddress":"r@x","Received":"\/Date(1659020996164)\/","Size":-Infinity},` +
+			`{"__metadata":{"type":"TenantReporting.MessageTrace","score":NaN},"MessageTraceId":"d","RecipientAddress":"r@x","Received":"\/Date(1659020996164)\/","Size":12}]}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			page, err := newPageDecoder(testRange, 10).Decode([]byte(tt.body), nil)
 			require.NoError(t, err)
-			require.Len(t, page.Rows, 1)
+			require.Len(t, page.Rows, 2)
 			assert.Equal(t, "a", page.Rows[0].ID)
+			assert.Equal(t, "d", page.Rows[1].ID, "a bare word in an unmapped member keeps the row")
+			assert.Equal(t, int64(3), page.Rows[1].Index)
+			assert.Nil(t, page.Rows[1].Raw, "not JSON: the mapper encodes the fields instead")
 			assert.Equal(t, 2, page.Malformed)
 			require.Len(t, page.MalformedErrors, 2)
 			assert.Equal(t, "row 1: Size holds NaN, which is not a JSON value", page.MalformedErrors[0].Error())

@@ -33,13 +33,17 @@ type rowValues struct {
 	times [numFields]time.Time
 	// badNum is the integer field whose JSON number is not an integer.
 	badNum Field
+	// notJSON is set when a member the schema does not map held a bare
+	// word: the row is good, but its bytes are not JSON (see fill).
+	notJSON bool
 }
 
 // DecodeRow decodes the value at the scanner's position into row. A
 // non-nil error means the document itself is broken (the page cannot be
 // trusted); a non-empty reason means only this row is unusable and was
-// consumed: a bare word such as NaN is such a reason when the scanner
-// tolerates it (DecodeRows turns that on), else an error. position is the row's 0-based place in the range query, used
+// consumed: a bare word such as NaN in a mapped field is such a reason
+// when the scanner tolerates it (DecodeRows turns that on), else an error;
+// in a member the schema does not map it is skipped. position is the row's 0-based place in the range query, used
 // when the row carries no Index. verbose selects the legacy verbose OData
 // conventions: "/Date(ms)/" times and numbers written as strings, times
 // re-written as ISO 8601 UTC and no Raw (the verbose object carries
@@ -74,8 +78,10 @@ func bareWordText(w []byte) string { return logsafe.Truncate(string(w), 40) }
 
 // scanRow reads the row object at the scanner's position into d.values
 // (string values into d.scratch, the others by scanOther) and returns the
-// object's bytes, or why the row is malformed when a member's value holds
-// a bare word (NaN; see Scanner.Tolerate).
+// object's bytes, or why the row is malformed when a mapped field's value
+// holds a bare word (NaN; see Scanner.Tolerate). A bare word in a member
+// the schema does not map is skipped with the member: the row is kept,
+// without Raw (see fill).
 func (d *Decoder) scanRow(s *Scanner) (raw []byte, reason string, err error) {
 	start := s.Pos()
 	d.scratch = d.scratch[:0]
@@ -86,7 +92,8 @@ func (d *Decoder) scanRow(s *Scanner) (raw []byte, reason string, err error) {
 		if key, err = s.Key(nil); err != nil {
 			return nil, "", err
 		}
-		switch f := d.schema.Lookup(key); {
+		f := d.schema.Lookup(key)
+		switch {
 		case f == FieldUnknown:
 			err = s.Skip()
 		case s.Peek() == '"': // most values: in the loop, not a call
@@ -99,8 +106,17 @@ func (d *Decoder) scanRow(s *Scanner) (raw []byte, reason string, err error) {
 		if err != nil {
 			return nil, "", err
 		}
-		if reason == "" && s.BareWord() != nil {
-			reason = logsafe.Truncate(string(key), 40) + " holds " + bareWordText(s.BareWord()) + ", which is not a JSON value"
+		if w := s.BareWord(); w != nil {
+			// Only a field the row is made of makes it malformed: a
+			// bare word in a member the schema does not map (a score
+			// the service added, nested or not) is never read, and a
+			// service writing NaN there in every row would otherwise
+			// cost every row. The row keeps it in Raw, as sent.
+			if f != FieldUnknown && reason == "" {
+				reason = logsafe.Truncate(string(key), 40) + " holds " + bareWordText(w) + ", which is not a JSON value"
+			}
+			d.values.notJSON = d.values.notJSON || f == FieldUnknown
+			s.bad = nil // the next member's word is its own
 		}
 		if more, err = s.More('}'); err != nil {
 			return nil, "", err
@@ -236,7 +252,9 @@ func (d *Decoder) checkRequired() string {
 }
 
 // fill writes the checked values of the row into row. raw is the row's
-// JSON, kept unless verbose.
+// JSON, kept unless verbose or it is not JSON (a bare word in a member the
+// schema does not map): Raw is the body of `body_format: json` as is, and
+// without it the mapper encodes the row's fields, which is valid JSON.
 func (d *Decoder) fill(row *msgtrace.Row, raw []byte, position int64, verbose bool) {
 	v := &d.values
 	// One copy holds every string of the row: the strings outlive the
@@ -284,7 +302,7 @@ func (d *Decoder) fill(row *msgtrace.Row, raw []byte, position int64, verbose bo
 	if v.state[FieldIndex] == gotString || v.state[FieldIndex] == gotNumber {
 		row.Index = v.ints[FieldIndex]
 	}
-	if !verbose {
+	if !verbose && !v.notJSON {
 		row.Raw = raw
 	}
 }
