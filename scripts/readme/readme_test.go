@@ -94,12 +94,13 @@ func TestDocsFieldsAreFIELDSmd(t *testing.T) {
 	}
 }
 
-// TestDocsHoldEveryGeneratedSection: each generated section, and the Sumo
-// Logic routing example that TestSumoLogicRouting runs, stands on exactly
-// one page.
+// TestDocsHoldEveryGeneratedSection: each generated section, and each
+// config example an e2e test runs (the Sumo Logic routing example of
+// TestSumoLogicRouting, the README's config of TestLandingConfig), stands on
+// exactly one page.
 func TestDocsHoldEveryGeneratedSection(t *testing.T) {
 	root := filepath.Join("..", "..")
-	for _, name := range []string{FieldsSection, FiguresSection, "sumo-routing-example"} {
+	for _, name := range []string{FieldsSection, FiguresSection, "sumo-routing-example", "landing-config"} {
 		page, _, err := FindSection(root, name)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
