@@ -12,7 +12,7 @@ CONFIGS    := $(wildcard config/*.yaml)
 GO_TEST    ?= go test
 # Unit and component tests; the end-to-end suite needs the built binary.
 UNIT_PKGS  := ./receiver/... ./simulator/... ./cmd/... ./scripts/... ./deploy/...
-# The fault tests append their figures here; `make readme` renders them into README.md.
+# The fault tests append their figures here; `make readme` renders them into docs/delivery.md.
 E2E_FIGURES ?= $(CURDIR)/build/e2e-figures.jsonl
 
 .PHONY: all generate check-generate build sim test unit-test e2e-test readme validate lint run bench clean
@@ -67,10 +67,10 @@ e2e-test: $(BIN) sim
 	@mkdir -p $(dir $(E2E_FIGURES)) && rm -f $(E2E_FIGURES)
 	OTELCOL_BIN=$(CURDIR)/$(BIN) SIM_BIN=$(CURDIR)/$(SIM_BIN) E2E_FIGURES=$(E2E_FIGURES) $(GO_TEST) -count=1 -timeout 40m -parallel 4 -tags e2e ./tests/e2e/...
 
-## readme: the README's generated sections: the field reference (from internal/logmap/FIELDS.md) and,
-## after `make e2e-test`, the fault-test figures (from $(E2E_FIGURES))
+## readme: the generated sections of docs/*.md: the field reference (internal/logmap/FIELDS.md, into
+## docs/configuration.md) and, after `make e2e-test`, the fault-test figures ($(E2E_FIGURES), into docs/delivery.md)
 readme:
-	go run ./scripts/readme/render $$(test -s $(E2E_FIGURES) && echo -figures $(E2E_FIGURES)) README.md
+	go run ./scripts/readme/render $$(test -s $(E2E_FIGURES) && echo -figures $(E2E_FIGURES)) README.md docs/*.md
 
 ## lint: gofmt, go vet, staticcheck (pinned in tools/go.mod)
 lint:
@@ -131,7 +131,7 @@ ha-deps:
 
 e2e-test: ha-deps
 
-# ---- Packages and container image (see README "Install as a service") ----
+# ---- Packages and container image (see docs/install.md) ----
 # make package: goreleaser (pinned in packaging/go.mod) over one ocb generation:
 # linux amd64+arm64 tarballs, .deb, .rpm, checksums.txt in build/package.
 # make image: the container image of each tarball, as a `docker load` file.

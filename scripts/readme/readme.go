@@ -1,7 +1,10 @@
-// Package readme renders the README's generated sections, so that they
-// have one source each: the field reference from the receiver's
-// internal/logmap/FIELDS.md, and the fault-test figures from the records the
-// e2e suite writes. `make readme` runs it (scripts/readme/render).
+// Package readme renders the generated sections of the README and the
+// pages under docs/, so that they have one source each: the field
+// reference (in docs/configuration.md) from the receiver's
+// internal/logmap/FIELDS.md, and the fault-test figures (in
+// docs/delivery.md) from the records the e2e suite writes. `make readme`
+// runs it (scripts/readme/render) on every page; each section is written
+// wherever its markers stand, so a section moves with its page.
 //
 // A generated section sits between two markers, which are kept:
 //
@@ -16,7 +19,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +30,10 @@ import (
 
 // FieldsMD is the field reference's source, from the repository root.
 const FieldsMD = "receiver/exchangemessagetracereceiver/internal/logmap/FIELDS.md"
+
+// Pages are the documents that may hold generated sections, as globs from
+// the repository root: the landing page and every page under docs/.
+var Pages = []string{"README.md", "docs/*.md"}
 
 // Section names, as written in the markers.
 const (
@@ -52,6 +61,90 @@ func Replace(doc []byte, name, content string) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// Has reports whether doc holds the markers of section name.
+func Has(doc []byte, name string) bool {
+	_, err := Section(doc, name)
+	return err == nil
+}
+
+// Render writes each section of content into the documents (by path) that
+// hold its markers, and returns the documents it changed. A section that
+// no document holds is an error: its page lost its markers, or the
+// renderer was not given the page.
+func Render(docs map[string][]byte, content map[string]string) (map[string][]byte, error) {
+	changed := map[string][]byte{}
+	for _, name := range slices.Sorted(maps.Keys(content)) {
+		found := false
+		for _, path := range slices.Sorted(maps.Keys(docs)) {
+			doc := docs[path]
+			if c, ok := changed[path]; ok {
+				doc = c
+			}
+			if !Has(doc, name) {
+				continue
+			}
+			found = true
+			out, err := Replace(doc, name, content[name])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			if !bytes.Equal(out, docs[path]) {
+				changed[path] = out
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("no document holds the %s ... %s markers (looked in %d)", begin(name), end(name), len(docs))
+		}
+	}
+	return changed, nil
+}
+
+// PagePaths expands Pages under root, in order, relative to root.
+func PagePaths(root string) ([]string, error) {
+	var out []string
+	for _, glob := range Pages {
+		m, err := filepath.Glob(filepath.Join(root, glob))
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range m {
+			rel, err := filepath.Rel(root, p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, filepath.ToSlash(rel))
+		}
+	}
+	return out, nil
+}
+
+// FindSection returns the page (relative to root) holding section name,
+// and the section's text. Exactly one page may hold it.
+func FindSection(root, name string) (page, text string, err error) {
+	paths, err := PagePaths(root)
+	if err != nil {
+		return "", "", err
+	}
+	for _, p := range paths {
+		doc, err := os.ReadFile(filepath.Join(root, p))
+		if err != nil {
+			return "", "", err
+		}
+		s, err := Section(doc, name)
+		if err != nil {
+			continue
+		}
+		if page != "" {
+			return "", "", fmt.Errorf("both %s and %s hold the %s section", page, p, name)
+		}
+		page, text = p, s
+	}
+	if page == "" {
+		return "", "", fmt.Errorf("none of %v holds the %s ... %s markers", paths, begin(name), end(name))
+	}
+	return page, text, nil
+}
+
 // Section returns what stands between the markers of section name.
 func Section(doc []byte, name string) (string, error) {
 	b, e := []byte(begin(name)), []byte(end(name))
@@ -63,9 +156,9 @@ func Section(doc []byte, name string) (string, error) {
 	return strings.Trim(string(doc[i+len(b):j]), "\n"), nil
 }
 
-// Fields is FIELDS.md as a README section: without its title, and with
+// Fields is FIELDS.md as a page's section: without its title, and with
 // every heading one level deeper (FIELDS.md's "## Severity" is a
-// subsection of the README's "## What it emits").
+// subsection of docs/configuration.md's "## What it emits").
 func Fields(fieldsMD []byte) string {
 	var out []string
 	inCode, titled := false, false
@@ -159,7 +252,8 @@ func ReadFigures(data []byte) ([]Figure, error) {
 	return out, sc.Err()
 }
 
-// Figures renders the records as the README's table, in test-name order.
+// Figures renders the records as the fault table (docs/delivery.md), in
+// test-name order.
 func Figures(figs []Figure) string {
 	figs = slices.Clone(figs)
 	slices.SortFunc(figs, func(a, b Figure) int { return strings.Compare(a.Test, b.Test) })

@@ -74,23 +74,75 @@ func TestFiguresRoundTrip(t *testing.T) {
 	}
 }
 
-// TestREADMEFieldsAreFIELDSmd: the README's field reference is FIELDS.md,
-// as `make readme` writes it.
-func TestREADMEFieldsAreFIELDSmd(t *testing.T) {
+// TestDocsFieldsAreFIELDSmd: the pages' field reference is FIELDS.md, as
+// `make readme` writes it, on exactly one page (docs/configuration.md).
+func TestDocsFieldsAreFIELDSmd(t *testing.T) {
 	root := filepath.Join("..", "..")
-	doc, err := os.ReadFile(filepath.Join(root, "README.md"))
+	page, got, err := FindSection(root, FieldsSection)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if page != "docs/configuration.md" {
+		t.Errorf("the field reference is on %s, want docs/configuration.md (links point there)", page)
 	}
 	fields, err := os.ReadFile(filepath.Join(root, FieldsMD))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Section(doc, FieldsSection)
+	if got != Fields(fields) {
+		t.Errorf("%s's field reference is not %s: edit FIELDS.md, then run `make readme`", page, FieldsMD)
+	}
+}
+
+// TestDocsHoldEveryGeneratedSection: each generated section, and each
+// config example an e2e test runs (the Sumo Logic routing example of
+// TestSumoLogicRouting, the README's config of TestLandingConfig), stands on
+// exactly one page.
+func TestDocsHoldEveryGeneratedSection(t *testing.T) {
+	root := filepath.Join("..", "..")
+	for _, name := range []string{FieldsSection, FiguresSection, "sumo-routing-example", "landing-config"} {
+		page, _, err := FindSection(root, name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		t.Logf("%s: %s", name, page)
+	}
+}
+
+func TestRenderPutsSectionsWhereTheirMarkersAre(t *testing.T) {
+	docs := map[string][]byte{
+		"README.md":             []byte("# Landing\n"),
+		"docs/configuration.md": []byte("a\n<!-- fields:begin -->\nold\n<!-- fields:end -->\n"),
+		"docs/delivery.md":      []byte("<!-- fault-figures:begin -->\nsame\n<!-- fault-figures:end -->\n"),
+	}
+	changed, err := Render(docs, map[string]string{FieldsSection: "new", FiguresSection: "same"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != Fields(fields) {
-		t.Errorf("README.md's field reference is not %s: edit FIELDS.md, then run `make readme`", FieldsMD)
+	if len(changed) != 1 || string(changed["docs/configuration.md"]) != "a\n<!-- fields:begin -->\nnew\n<!-- fields:end -->\n" {
+		t.Errorf("changed: %q", changed)
+	}
+	if _, err := Render(docs, map[string]string{"nowhere": "x"}); err == nil || !strings.Contains(err.Error(), "<!-- nowhere:begin -->") {
+		t.Errorf("a section no page holds: %v", err)
+	}
+}
+
+func TestFindSectionRefusesTwoPages(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "docs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	section := "<!-- fields:begin -->\nx\n<!-- fields:end -->\n"
+	for _, p := range []string{"README.md", "docs/a.md"} {
+		if err := os.WriteFile(filepath.Join(root, p), []byte(section), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := FindSection(root, FieldsSection); err == nil || !strings.Contains(err.Error(), "both README.md and docs/a.md") {
+		t.Errorf("two pages holding one section: %v", err)
+	}
+	if _, _, err := FindSection(root, FiguresSection); err == nil {
+		t.Errorf("a section no page holds: no error")
 	}
 }

@@ -23,7 +23,7 @@ const logmapGolden = "../../receiver/exchangemessagetracereceiver/internal/logma
 
 // TestFieldsDocumentEveryGoldenName: every record attribute and body field
 // in the mapper's golden outputs is listed in FIELDS.md (the one field
-// reference; the README copies it). TestShippedConfigsRun checks the same
+// reference; docs/configuration.md copies it). TestShippedConfigsRun checks the same
 // of the records the built binary sends, resource attributes included.
 func TestFieldsDocumentEveryGoldenName(t *testing.T) {
 	files, err := filepath.Glob(logmapGolden)

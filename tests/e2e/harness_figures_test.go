@@ -14,7 +14,7 @@ import (
 
 // figuresPath is where the fault tests record what they measured:
 // E2E_FIGURES (make e2e-test sets it; `make readme` renders the file into
-// the README), else a file in the temporary directory.
+// docs/delivery.md), else a file in the temporary directory.
 func figuresPath() string {
 	if p := os.Getenv("E2E_FIGURES"); p != "" {
 		return p

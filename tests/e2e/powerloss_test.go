@@ -18,7 +18,7 @@ import (
 // ext4 filesystem (a loop-mounted image) that is shut down without even
 // flushing its journal, the collector dies with it, the filesystem is
 // mounted again (its journal replays, as after a reboot) and the collector
-// restarts on it. README, "Delivery promise": nothing is lost, and at most
+// restarts on it. docs/delivery.md, "Delivery promise": nothing is lost, and at most
 // the page in flight is repeated. Without `fsync: true` bbolt does not sync
 // its commits, the cursor on disk is up to the filesystem's last journal
 // commit old, and the restart repeats every page since (before the shipped

@@ -10,7 +10,7 @@ import (
 
 // TestGracefulRestarts: the collector is stopped with SIGTERM in the middle
 // of the backfill (while the exporter is sending a page), up to 8 times, and
-// started again. README, "Delivery promise": a graceful stop lets the page
+// started again. docs/delivery.md, "Delivery promise": a graceful stop lets the page
 // in flight finish, so nothing is lost and nothing repeated (only a crash,
 // or an export that fails part-way, may repeat a page).
 //

@@ -99,7 +99,7 @@ func TestSecretsAuthorizationCodeFlow(t *testing.T) {
 }
 
 // TestSecretsSumoSourceURL: the Sumo Logic HTTP source's URL holds the
-// source's token (README: a secret). The collector runs at debug level,
+// source's token (docs/install.md: a secret). The collector runs at debug level,
 // first against a source that refuses connections (the exporter's errors,
 // which Go writes with the URL, go to the log, the receiver's status and the
 // health check), then against the live fake source: the token is in no log

@@ -21,7 +21,7 @@ import (
 const shippedDelay = 5 * time.Minute
 
 // TestShippedConfigsRun: the production configs run as a user runs them
-// (README, "Run the collector"), the files untouched and only the
+// (docs/real-tenant.md, "Run the collector"), the files untouched and only the
 // environment pointing them at the simulator: the health check answers 200
 // on HEALTH_CHECK_ENDPOINT, and every row arrives once, at the fake Sumo
 // Logic source with the shipped _sourceCategory and the receiver's resource
@@ -50,13 +50,13 @@ func TestShippedConfigsRun(t *testing.T) {
 			col := tb.startShipped(t, bins, file, env)
 
 			var h healthStatus
-			// README, "Self-monitoring": 200 and "Server available" on
+			// docs/install.md, "Self-monitoring": 200 and "Server available" on
 			// HEALTH_CHECK_ENDPOINT while the collector runs.
 			if !waitFor(30*time.Second, func() bool { var ok bool; h, ok = col.Health(); return ok && h.Code == 200 }) {
 				t.Errorf("the health check on %s did not answer 200 within 30s: %d %s", col.health, h.Code, h.Body)
 			}
 			if !strings.Contains(h.Body, `"status":"Server available"`) {
-				t.Errorf("the health check's answer is not the README's: %s", h.Body)
+				t.Errorf("the health check's answer is not the one docs/install.md shows: %s", h.Body)
 			}
 			delivered := func() int { return int(tb.sim.SumoStats().Lines) }
 			if otlp != nil {
@@ -95,7 +95,7 @@ func shippedConfig(file string) string {
 }
 
 // shippedEnv is the environment that points the shipped configs at the
-// simulator and its fake Sumo Logic source (README, "Run the collector").
+// simulator and its fake Sumo Logic source (docs/real-tenant.md, "Run the collector").
 func shippedEnv(t *testing.T, tb *testbed, api string) []string {
 	endpoint := tb.sim.ep.HTTPS + "/v1.0"
 	if api == "reporting" {
@@ -130,7 +130,7 @@ func (tb *testbed) startShipped(t *testing.T, bins binaries, file string, env []
 	}
 	n := runSeq.Add(1)
 	p := runBinary(t, bins.otelcol, filepath.Join(tb.dir, fmt.Sprintf("collector-%d.log", n)), env, args...)
-	// The shipped health_check: its plain endpoint, as the README shows.
+	// The shipped health_check: its plain endpoint, as docs/install.md shows.
 	p.health = "http://" + tb.healthAddr + "/"
 	return p
 }

@@ -12,12 +12,12 @@ import (
 	"github.com/otelcol-messagetrace/otelcol-messagetrace/scripts/readme"
 )
 
-// routingExample is the README section holding the Sumo Logic routing
-// example (a YAML block).
+// routingExample is the section of docs/configuration.md ("Sumo Logic
+// routing") holding the routing example (a YAML block).
 const routingExample = "sumo-routing-example"
 
-// TestSumoLogicRouting: config/sumologic.yaml with the README's routing
-// example as a second --config file, as the README says to run it. Every
+// TestSumoLogicRouting: config/sumologic.yaml with the docs' routing
+// example as a second --config file, as the docs say to run it. Every
 // upload the fake Sumo Logic source records carries the example's
 // _sourceCategory, _sourceName and _sourceHost as X-Sumo-Category, -Name
 // and -Host, and as X-Sumo-Fields the receiver's resource attributes the
@@ -56,21 +56,18 @@ func TestSumoLogicRouting(t *testing.T) {
 	requireSumoFields(t, st, map[string]string{"cloud.provider": "azure", "exchange.message_trace.api": "graph", "team": "mail"})
 }
 
-// readmeYAMLBlock is the fenced YAML block inside a README section.
+// readmeYAMLBlock is the fenced YAML block inside a marked section of the
+// README or of a page under docs/.
 func readmeYAMLBlock(t *testing.T, section string) string {
 	t.Helper()
-	doc, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := readme.Section(doc, section)
+	page, s, err := readme.FindSection(filepath.Join("..", ".."), section)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, block, ok := strings.Cut(s, "```yaml\n")
 	block, _, closed := strings.Cut(block, "```")
 	if !ok || !closed {
-		t.Fatalf("README section %s holds no ```yaml block", section)
+		t.Fatalf("%s: section %s holds no ```yaml block", page, section)
 	}
 	return block
 }

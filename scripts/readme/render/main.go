@@ -1,9 +1,11 @@
-// Command render writes the README's generated sections (package readme):
-// the field reference from FIELDS.md and, when -figures names a records
-// file of the e2e suite, the fault-test figures. Run from the repository
+// Command render writes the generated sections of the README and of the
+// pages under docs/ (package readme): the field reference from FIELDS.md
+// and, when -figures names a records file of the e2e suite, the fault-test
+// figures. Each section goes wherever its markers stand among the pages
+// given; a section that none holds is an error. Run from the repository
 // root (make readme):
 //
-//	go run ./scripts/readme/render -figures build/e2e-figures.jsonl README.md
+//	go run ./scripts/readme/render -figures build/e2e-figures.jsonl README.md docs/*.md
 package main
 
 import (
@@ -17,28 +19,32 @@ import (
 func main() {
 	figures := flag.String("figures", "", "the e2e suite's records (E2E_FIGURES); empty: leave the figures as they are")
 	flag.Parse()
-	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: render [-figures FILE] README.md")
+	if flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: render [-figures FILE] PAGE.md...")
 		os.Exit(2)
 	}
-	if err := render(flag.Arg(0), *figures); err != nil {
+	if err := render(flag.Args(), readme.FieldsMD, *figures); err != nil {
 		fmt.Fprintln(os.Stderr, "render:", err)
 		os.Exit(1)
 	}
 }
 
-func render(path, figuresPath string) error {
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		return err
+// render fills the sections of the pages at paths and writes the pages it
+// changed.
+func render(paths []string, fieldsPath, figuresPath string) error {
+	docs := map[string][]byte{}
+	for _, p := range paths {
+		doc, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		docs[p] = doc
 	}
-	fields, err := os.ReadFile(readme.FieldsMD)
+	fields, err := os.ReadFile(fieldsPath)
 	if err != nil {
 		return fmt.Errorf("%w (run from the repository root)", err)
 	}
-	if doc, err = readme.Replace(doc, readme.FieldsSection, readme.Fields(fields)); err != nil {
-		return err
-	}
+	content := map[string]string{readme.FieldsSection: readme.Fields(fields)}
 	if figuresPath != "" {
 		data, err := os.ReadFile(figuresPath)
 		if err != nil {
@@ -48,9 +54,16 @@ func render(path, figuresPath string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", figuresPath, err)
 		}
-		if doc, err = readme.Replace(doc, readme.FiguresSection, readme.Figures(figs)); err != nil {
+		content[readme.FiguresSection] = readme.Figures(figs)
+	}
+	changed, err := readme.Render(docs, content)
+	if err != nil {
+		return err
+	}
+	for p, doc := range changed {
+		if err := os.WriteFile(p, doc, 0o644); err != nil {
 			return err
 		}
 	}
-	return os.WriteFile(path, doc, 0o644)
+	return nil
 }
